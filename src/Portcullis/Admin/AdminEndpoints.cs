@@ -1,0 +1,289 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Portcullis.ApiKeys;
+using Portcullis.Audit;
+using Portcullis.Storage;
+using Portcullis.Vault;
+using Portcullis.VirtualKeys;
+
+namespace Portcullis.Admin;
+
+/// <summary>
+/// The control plane under <c>/v1</c>, with Portkey's paths and field names. Every route declares the scope it
+/// needs; the filter authenticates the admin key and turns <see cref="AdminProblem"/> into JSON.
+/// </summary>
+internal static class AdminEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        RouteGroupBuilder v1 = app.MapGroup("/v1");
+
+        v1.MapPost("/virtual-keys", CreateVirtualKey).WithScope(Scopes.VirtualKeysCreate);
+        v1.MapGet("/virtual-keys", ListVirtualKeys).WithScope(Scopes.VirtualKeysList);
+        v1.MapGet("/virtual-keys/{slug}", GetVirtualKey).WithScope(Scopes.VirtualKeysRead);
+        v1.MapPut("/virtual-keys/{slug}", UpdateVirtualKey).WithScope(Scopes.VirtualKeysUpdate);
+        v1.MapDelete("/virtual-keys/{slug}", DeleteVirtualKey).WithScope(Scopes.VirtualKeysDelete);
+
+        v1.MapPost("/api-keys/{type}/{subType}", CreateApiKey).WithScope(Scopes.ApiKeysCreate);
+        v1.MapGet("/api-keys", ListApiKeys).WithScope(Scopes.ApiKeysList);
+        v1.MapGet("/api-keys/{id}", GetApiKey).WithScope(Scopes.ApiKeysRead);
+        v1.MapPut("/api-keys/{id}", UpdateApiKey).WithScope(Scopes.ApiKeysUpdate);
+        v1.MapDelete("/api-keys/{id}", DeleteApiKey).WithScope(Scopes.ApiKeysDelete);
+
+        v1.MapGet("/logs", ListLogs).WithScope(Scopes.LogsList);
+        v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList);
+        v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage);
+        v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage);
+    }
+
+    private static RouteHandlerBuilder WithScope(this RouteHandlerBuilder builder, string scope) =>
+        builder.AddEndpointFilter(new AdminAuthFilter(scope));
+
+    private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
+
+    private static async Task<IResult> CreateVirtualKey(
+        HttpContext context, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+        VirtualKeyRecord record = await keys.CreateAsync(ReadInput(body), cancellationToken);
+        await audit.RecordAsync(Actor(context).KeyId, "virtual_key.create", "virtual-key", record.Slug,
+            Changed(body), cancellationToken);
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["success"] = true,
+            ["data"] = new { slug = record.Slug, id = record.Id },
+            ["id"] = record.Id,
+            ["slug"] = record.Slug,
+            ["object"] = "virtual-key",
+        });
+    }
+
+    private static async Task<IResult> ListVirtualKeys(HttpContext context, VirtualKeyService keys, CancellationToken cancellationToken)
+    {
+        (int offset, int limit) = AdminJson.Paging(context.Request);
+        return Results.Json(AdminJson.List(await keys.ListAsync(offset, limit, cancellationToken), AdminJson.VirtualKey));
+    }
+
+    private static async Task<IResult> GetVirtualKey(string slug, VirtualKeyService keys, CancellationToken cancellationToken) =>
+        Results.Json(AdminJson.VirtualKey(await keys.GetAsync(slug, cancellationToken)
+            ?? throw AdminProblem.NotFound($"Virtual key '{slug}'")));
+
+    private static async Task<IResult> UpdateVirtualKey(
+        string slug, HttpContext context, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+        VirtualKeyRecord record = await keys.UpdateAsync(slug, ReadInput(body), cancellationToken);
+        string action = AdminJson.Has(body, "key") ? "virtual_key.rotate" : "virtual_key.update";
+        await audit.RecordAsync(Actor(context).KeyId, action, "virtual-key", slug, Changed(body), cancellationToken);
+        return Results.Json(AdminJson.VirtualKey(record));
+    }
+
+    private static async Task<IResult> DeleteVirtualKey(
+        string slug, HttpContext context, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        if (!await keys.DeleteAsync(slug, cancellationToken))
+        {
+            throw AdminProblem.NotFound($"Virtual key '{slug}'");
+        }
+
+        await audit.RecordAsync(Actor(context).KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
+        return Results.Json(new { success = true, @object = "virtual-key", slug, deleted = true });
+    }
+
+    private static async Task<IResult> CreateApiKey(
+        string type, string subType, HttpContext context, ApiKeyService apiKeys, AuditTrail audit,
+        CancellationToken cancellationToken)
+    {
+        string kind = $"{type}-{subType}";
+        if (!ApiKeyService.Types.Contains(kind))
+        {
+            throw AdminProblem.Validation("The path is /v1/api-keys/{organisation|workspace}/{service|user}.");
+        }
+
+        JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+        string name = AdminJson.String(body, "name") is { Length: > 0 and <= 200 } n
+            ? n
+            : throw AdminProblem.Validation("name is required (1 to 200 characters).");
+        IReadOnlyList<string> scopes = ValidScopes(AdminJson.StringList(body, "scopes")
+            ?? throw AdminProblem.Validation("scopes is required, for example [\"completions.write\"]."));
+        Caller actor = Actor(context);
+        foreach (string scope in scopes)
+        {
+            if (!actor.Has(scope))
+            {
+                throw new AdminProblem(403, "AB03", $"You cannot grant scope '{scope}', which your own key lacks.");
+            }
+        }
+
+        (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
+            name, kind, scopes, AdminJson.String(body, "description"),
+            AdminJson.String(body, "workspace_id") ?? ApiKeyService.DefaultWorkspace,
+            AdminJson.Time(body, "expires_at"), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, Changed(body), cancellationToken);
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["id"] = record.Id,
+            ["key"] = key,
+            ["object"] = "api-key",
+            ["name"] = record.Name,
+            ["type"] = record.Type,
+            ["scopes"] = record.Scopes,
+        });
+    }
+
+    private static async Task<IResult> ListApiKeys(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
+    {
+        (int offset, int limit) = AdminJson.Paging(context.Request);
+        return Results.Json(AdminJson.List(await store.ListApiKeysAsync(offset, limit, cancellationToken), AdminJson.ApiKey));
+    }
+
+    private static async Task<IResult> GetApiKey(string id, IGatewayStore store, CancellationToken cancellationToken) =>
+        Results.Json(AdminJson.ApiKey(await store.GetApiKeyAsync(id, cancellationToken)
+            ?? throw AdminProblem.NotFound($"API key '{id}'")));
+
+    private static async Task<IResult> UpdateApiKey(
+        string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, AuditTrail audit,
+        CancellationToken cancellationToken)
+    {
+        ApiKeyRecord current = await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
+        JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+        ApiKeyRecord next = current;
+        if (AdminJson.String(body, "name") is { } name)
+        {
+            next = next with { Name = name.Length is > 0 and <= 200 ? name : throw AdminProblem.Validation("name must be 1 to 200 characters.") };
+        }
+
+        if (AdminJson.Has(body, "description"))
+        {
+            next = next with { Description = AdminJson.String(body, "description") };
+        }
+
+        if (AdminJson.StringList(body, "scopes") is { } scopes)
+        {
+            Caller actor = Actor(context);
+            foreach (string scope in ValidScopes(scopes))
+            {
+                if (!actor.Has(scope))
+                {
+                    throw new AdminProblem(403, "AB03", $"You cannot grant scope '{scope}', which your own key lacks.");
+                }
+            }
+
+            next = next with { Scopes = scopes };
+        }
+
+        if (AdminJson.String(body, "status") is { } status)
+        {
+            next = next with { Status = status is "active" or "disabled" ? status : throw AdminProblem.Validation("status must be 'active' or 'disabled'.") };
+        }
+
+        if (AdminJson.Has(body, "expires_at"))
+        {
+            next = next with { ExpiresAt = AdminJson.Time(body, "expires_at") };
+        }
+
+        await apiKeys.UpdateAsync(next, cancellationToken);
+        await audit.RecordAsync(Actor(context).KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
+        return Results.Json(AdminJson.ApiKey(await store.GetApiKeyAsync(id, cancellationToken) ?? next));
+    }
+
+    private static async Task<IResult> DeleteApiKey(
+        string id, HttpContext context, ApiKeyService apiKeys, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        if (id == Actor(context).KeyId)
+        {
+            throw AdminProblem.Conflict("An API key cannot delete itself; use another admin key.");
+        }
+
+        if (!await apiKeys.DeleteAsync(id, cancellationToken))
+        {
+            throw AdminProblem.NotFound($"API key '{id}'");
+        }
+
+        await audit.RecordAsync(Actor(context).KeyId, "api_key.delete", "api-key", id, null, cancellationToken);
+        return Results.Json(new { success = true, @object = "api-key", id, deleted = true });
+    }
+
+    private static async Task<IResult> ListLogs(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
+    {
+        (int offset, int limit) = AdminJson.Paging(context.Request);
+        return Results.Json(AdminJson.List(await store.ListRequestLogsAsync(offset, limit, cancellationToken), AdminJson.RequestLog));
+    }
+
+    private static async Task<IResult> ListAudit(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
+    {
+        (int offset, int limit) = AdminJson.Paging(context.Request);
+        return Results.Json(AdminJson.List(await store.ListAuditAsync(offset, limit, cancellationToken), AdminJson.Audit));
+    }
+
+    private static async Task<IResult> VaultStatus(VaultService vault, CancellationToken cancellationToken) =>
+        Results.Json(await vault.GetStatusAsync(cancellationToken));
+
+    private static async Task<IResult> RotateMasterKey(
+        HttpContext context, VaultService vault, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+    {
+        VaultRotationResult result;
+        try
+        {
+            result = await vault.RotateAsync(cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw AdminProblem.Conflict(e.Message);
+        }
+        catch (VaultConfigurationException e)
+        {
+            throw AdminProblem.Validation(e.Message);
+        }
+
+        keys.Invalidate();
+        await audit.RecordAsync(Actor(context).KeyId, "vault.rotate_master_key", "master-key",
+            result.ActiveVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            $"re-wrapped {result.Rewrapped}; retired [{string.Join(",", result.RetiredVersions)}]", cancellationToken);
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["success"] = true,
+            ["previous_version"] = result.PreviousVersion,
+            ["active_version"] = result.ActiveVersion,
+            ["rewrapped"] = result.Rewrapped,
+            ["retired_versions"] = result.RetiredVersions,
+            ["unreadable"] = result.Unreadable,
+        });
+    }
+
+    private static VirtualKeyInput ReadInput(JsonElement body) => new()
+    {
+        Name = AdminJson.String(body, "name"),
+        Provider = AdminJson.String(body, "provider"),
+        Key = AdminJson.String(body, "key"),
+        Note = AdminJson.String(body, "note"),
+        NoteGiven = AdminJson.Has(body, "note"),
+        CustomHost = AdminJson.String(body, "custom_host"),
+        CustomHostGiven = AdminJson.Has(body, "custom_host"),
+        CustomHeaders = AdminJson.StringMap(body, "custom_headers"),
+        ShareKeyWith = AdminJson.String(body, "share_key_with"),
+        Status = AdminJson.String(body, "status"),
+        ExpiresAt = AdminJson.Time(body, "expires_at"),
+        ExpiresAtGiven = AdminJson.Has(body, "expires_at"),
+        WorkspaceId = AdminJson.String(body, "workspace_id"),
+    };
+
+    private static IReadOnlyList<string> ValidScopes(IReadOnlyList<string> scopes)
+    {
+        foreach (string scope in scopes)
+        {
+            if (!Scopes.Known.Contains(scope))
+            {
+                throw AdminProblem.Validation($"Unknown scope '{scope}'.");
+            }
+        }
+
+        return scopes;
+    }
+
+    // The names of the fields a change touched: enough to audit, never a value.
+    private static string Changed(JsonElement body) =>
+        "fields: " + string.Join(",", body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using Portcullis.Storage;
+
+namespace Portcullis.Admin;
+
+/// <summary>Reads admin request bodies field by field and shapes admin responses with Portkey's field names.</summary>
+internal static class AdminJson
+{
+    public static async Task<JsonElement> ReadObjectAsync(Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using JsonDocument document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw AdminProblem.Validation("The request body must be a JSON object.");
+            }
+
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            throw AdminProblem.Validation("The request body is not valid JSON.");
+        }
+    }
+
+    public static bool Has(JsonElement body, string name) => body.TryGetProperty(name, out _);
+
+    public static string? String(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw AdminProblem.Validation($"{name} must be a string.");
+    }
+
+    public static DateTimeOffset? Time(JsonElement body, string name)
+    {
+        string? text = String(body, name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset value)
+            ? value
+            : throw AdminProblem.Validation($"{name} must be an ISO 8601 date-time.");
+    }
+
+    public static IReadOnlyList<string>? StringList(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))
+        {
+            throw AdminProblem.Validation($"{name} must be an array of strings.");
+        }
+
+        return value.EnumerateArray().Select(v => v.GetString()!).ToArray();
+    }
+
+    public static IReadOnlyDictionary<string, string>? StringMap(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw AdminProblem.Validation($"{name} must be an object of header names to string values.");
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (JsonProperty property in value.EnumerateObject())
+        {
+            map[property.Name] = property.Value.ValueKind == JsonValueKind.String
+                ? property.Value.GetString()!
+                : throw AdminProblem.Validation($"{name}.{property.Name} must be a string.");
+        }
+
+        return map;
+    }
+
+    public static (int Offset, int Limit) Paging(Microsoft.AspNetCore.Http.HttpRequest request)
+    {
+        int size = int.TryParse(request.Query["page_size"], out int s) ? Math.Clamp(s, 1, 500) : 50;
+        int page = int.TryParse(request.Query["current_page"], out int p) ? Math.Max(p, 0) : 0;
+        return (page * size, size);
+    }
+
+    public static object VirtualKey(VirtualKeyRecord r) => new Dictionary<string, object?>
+    {
+        ["id"] = r.Id,
+        ["object"] = "virtual-key",
+        ["slug"] = r.Slug,
+        ["name"] = r.Name,
+        ["provider"] = r.Provider,
+        ["ai_provider_name"] = r.Provider,
+        ["note"] = r.Note,
+        ["status"] = r.Status,
+        ["masked_api_key"] = r.KeyMask.Length == 0 ? null : r.KeyMask,
+        ["custom_host"] = r.CustomHost,
+        ["custom_headers"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
+        ["model_config"] = new Dictionary<string, object?>
+        {
+            ["customHost"] = r.CustomHost,
+            ["customHeaders"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
+        },
+        ["workspace_id"] = r.WorkspaceId,
+        ["usage_limits"] = null,
+        ["rate_limits"] = null,
+        ["expires_at"] = r.ExpiresAt,
+        ["created_at"] = r.CreatedAt,
+        ["last_updated_at"] = r.UpdatedAt,
+    };
+
+    public static object ApiKey(ApiKeyRecord r) => new Dictionary<string, object?>
+    {
+        ["id"] = r.Id,
+        ["object"] = "api-key",
+        ["key"] = r.KeyMask,
+        ["name"] = r.Name,
+        ["description"] = r.Description,
+        ["type"] = r.Type,
+        ["workspace_id"] = r.WorkspaceId,
+        ["scopes"] = r.Scopes,
+        ["status"] = r.Status,
+        ["usage_limits"] = null,
+        ["rate_limits"] = null,
+        ["expires_at"] = r.ExpiresAt,
+        ["created_at"] = r.CreatedAt,
+        ["last_updated_at"] = r.UpdatedAt,
+    };
+
+    public static object RequestLog(RequestLogRecord r) => new Dictionary<string, object?>
+    {
+        ["id"] = r.Id,
+        ["object"] = "log",
+        ["created_at"] = r.StartedAt,
+        ["trace_id"] = r.TraceId,
+        ["api_key_id"] = r.ApiKeyId,
+        ["virtual_key"] = r.VirtualKeySlug,
+        ["provider"] = r.Provider,
+        ["model"] = r.Model,
+        ["method"] = r.Method,
+        ["path"] = r.Path,
+        ["status"] = r.Status,
+        ["outcome"] = r.Outcome,
+        ["stream"] = r.Stream,
+        ["latency_ms"] = Math.Round(r.LatencyMs, 3),
+        ["prompt_tokens"] = r.PromptTokens,
+        ["completion_tokens"] = r.CompletionTokens,
+        ["total_tokens"] = r.TotalTokens,
+    };
+
+    public static object Audit(AuditRecord r) => new Dictionary<string, object?>
+    {
+        ["id"] = r.Id,
+        ["object"] = "audit-log",
+        ["at"] = r.At,
+        ["actor_key_id"] = r.ActorKeyId,
+        ["action"] = r.Action,
+        ["target_type"] = r.TargetType,
+        ["target_id"] = r.TargetId,
+        ["detail"] = r.Detail,
+    };
+
+    public static object List<T>(Page<T> page, Func<T, object> shape) => new Dictionary<string, object?>
+    {
+        ["object"] = "list",
+        ["total"] = page.Total,
+        ["data"] = page.Items.Select(shape).ToArray(),
+    };
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Portcullis.Storage;
+using Portcullis.Vault;
+
+namespace Portcullis.ApiKeys;
+
+/// <summary>
+/// Issues gateway API keys and recognises them. Recognition is a keyed hash and a lookup in a cache of known keys;
+/// the cache is cleared on every change so a revoked key stops working at once on this instance.
+/// </summary>
+internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, ApiKeyRecord?> _byHash = new(StringComparer.Ordinal);
+
+    public const string DefaultWorkspace = "default";
+
+    public static readonly IReadOnlySet<string> Types = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "organisation-service", "organisation-user", "workspace-service", "workspace-user",
+    };
+
+    /// <summary>Returns the active key with this value, or null when it is unknown, disabled or expired.</summary>
+    public async ValueTask<Caller?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken)
+    {
+        if (presentedKey.Length is 0 or > 512)
+        {
+            return null;
+        }
+
+        string hash = Convert.ToHexString(hasher.Hash(presentedKey));
+        if (!_byHash.TryGetValue(hash, out ApiKeyRecord? record))
+        {
+            record = await store.FindApiKeyByHashAsync(Convert.FromHexString(hash), cancellationToken);
+            if (_byHash.Count > 100_000)
+            {
+                _byHash.Clear();
+            }
+
+            _byHash[hash] = record;
+        }
+
+        if (record is null || record.Status != "active")
+        {
+            return null;
+        }
+
+        if (record.ExpiresAt is { } expires && expires <= time.GetUtcNow())
+        {
+            return null;
+        }
+
+        return new Caller(record);
+    }
+
+    public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(
+        string name, string type, IReadOnlyList<string> scopes, string? description, string workspaceId,
+        DateTimeOffset? expiresAt, CancellationToken cancellationToken, string? presetKey = null)
+    {
+        string key = presetKey ?? ApiKeyGenerator.NewKey();
+        DateTimeOffset now = time.GetUtcNow();
+        var record = new ApiKeyRecord
+        {
+            Id = ApiKeyGenerator.NewId(),
+            WorkspaceId = workspaceId,
+            Name = name,
+            Description = description,
+            Type = type,
+            Scopes = scopes,
+            KeyHash = hasher.Hash(key),
+            KeyMask = SecretValue.MaskOf(key),
+            Status = "active",
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = expiresAt,
+        };
+        await store.InsertApiKeyAsync(record, cancellationToken);
+        _byHash.Clear();
+        return (record, key);
+    }
+
+    public async Task<bool> UpdateAsync(ApiKeyRecord record, CancellationToken cancellationToken)
+    {
+        bool updated = await store.UpdateApiKeyAsync(record with { UpdatedAt = time.GetUtcNow() }, cancellationToken);
+        _byHash.Clear();
+        return updated;
+    }
+
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        bool deleted = await store.DeleteApiKeyAsync(id, cancellationToken);
+        _byHash.Clear();
+        return deleted;
+    }
+}

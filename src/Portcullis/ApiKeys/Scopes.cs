@@ -1,0 +1,37 @@
+namespace Portcullis.ApiKeys;
+
+/// <summary>
+/// The scopes an API key can carry, with Portkey's names where Portkey has one. <see cref="All"/> (<c>*</c>) grants
+/// everything and is what the first admin key gets.
+/// </summary>
+internal static class Scopes
+{
+    public const string All = "*";
+    public const string CompletionsWrite = "completions.write";
+
+    /// <summary>
+    /// Portcullis's own scope: lets a key send requests in pass-through mode, with the caller's own provider key in
+    /// <c>Authorization</c> instead of a virtual key.
+    /// </summary>
+    public const string ProvidersPassthrough = "providers.passthrough";
+    public const string VirtualKeysCreate = "virtual_keys.create";
+    public const string VirtualKeysRead = "virtual_keys.read";
+    public const string VirtualKeysList = "virtual_keys.list";
+    public const string VirtualKeysUpdate = "virtual_keys.update";
+    public const string VirtualKeysDelete = "virtual_keys.delete";
+    public const string ApiKeysCreate = "api_keys.create";
+    public const string ApiKeysRead = "api_keys.read";
+    public const string ApiKeysList = "api_keys.list";
+    public const string ApiKeysUpdate = "api_keys.update";
+    public const string ApiKeysDelete = "api_keys.delete";
+    public const string LogsList = "logs.list";
+    public const string AuditLogsList = "audit_logs.list";
+    public const string VaultManage = "vault.manage";
+
+    public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
+    {
+        All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
+        VirtualKeysUpdate, VirtualKeysDelete, ApiKeysCreate, ApiKeysRead, ApiKeysList, ApiKeysUpdate, ApiKeysDelete,
+        LogsList, AuditLogsList, VaultManage, "completions.read",
+    };
+}

@@ -1,0 +1,243 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace Portcullis.Cli;
+
+/// <summary>
+/// The <c>portcullis</c> command: <c>serve</c>, and admin subcommands that talk to a running gateway. Exit codes:
+/// 0 success, 1 the gateway refused, 2 usage or start-up error, 3 gateway unreachable.
+/// </summary>
+internal static class PortcullisCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var json = new Option<bool>("--json") { Description = "Print the gateway's JSON answer.", Recursive = true };
+        var root = new RootCommand("Portcullis: a self-hosted AI gateway with a vault for LLM provider keys.")
+        {
+            ServeCommand.Create(),
+            VirtualKeysCommand(json),
+            ApiKeysCommand(json),
+            VaultCommand(json),
+            LogsCommand(json),
+        };
+        root.Options.Add(json);
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Command VirtualKeysCommand(Option<bool> json)
+    {
+        var command = new Command("virtual-keys", "Manage virtual keys (PORTCULLIS_URL, PORTCULLIS_ADMIN_KEY).");
+
+        var name = new Option<string?>("--name") { Description = "A name for the key." };
+        var provider = new Option<string?>("--provider") { Description = "Provider id, for example openai." };
+        var key = new Option<string?>("--key") { Description = "The provider API key (prefer --key-env or --key-stdin)." };
+        var keyEnv = new Option<string?>("--key-env") { Description = "Read the provider key from this environment variable." };
+        var keyStdin = new Option<bool>("--key-stdin") { Description = "Read the provider key from standard input." };
+        var note = new Option<string?>("--note") { Description = "A note." };
+        var customHost = new Option<string?>("--custom-host") { Description = "Base URL of a self-hosted server, with /v1." };
+        var header = new Option<string[]>("--header")
+        {
+            Description = "A custom header NAME=VALUE (repeatable); NAME=env:VAR reads the value from a variable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var share = new Option<string?>("--share-key-with") { Description = "Share the stored key of this virtual key." };
+        var status = new Option<string?>("--status") { Description = "active or disabled." };
+        var slug = new Argument<string>("slug") { Description = "The virtual key's slug." };
+
+        var create = new Command("create", "Create a virtual key.") { name, provider, key, keyEnv, keyStdin, note, customHost, header, share };
+        create.SetAction((r, ct) => WithClient(client =>
+        {
+            JsonObject body = new() { ["name"] = r.GetValue(name), ["provider"] = r.GetValue(provider) };
+            if (!AddCommon(r, body, key, keyEnv, keyStdin, note, customHost, header))
+            {
+                return Task.FromResult(AdminClient.ExitUsage);
+            }
+
+            if (r.GetValue(share) is { } shared)
+            {
+                body["share_key_with"] = shared;
+            }
+
+            return client.SendAsync(HttpMethod.Post, "/v1/virtual-keys", body, r.GetValue(json),
+                n => $"created {n["slug"]}", ct);
+        }));
+
+        var list = new Command("list", "List virtual keys.");
+        list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/virtual-keys?page_size=500", null,
+            r.GetValue(json), n => Lines(n["data"], k => $"{k?["slug"]}\t{k?["provider"]}\t{k?["status"]}\t{k?["masked_api_key"]}\t{k?["name"]}"), ct)));
+
+        var get = new Command("get", "Show a virtual key.") { slug };
+        get.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}",
+            null, r.GetValue(json), n => Describe(n), ct)));
+
+        var update = new Command("update", "Change a virtual key; --key rotates its provider secret.")
+            { slug, name, key, keyEnv, keyStdin, note, customHost, header, status };
+        update.SetAction((r, ct) => WithClient(client =>
+        {
+            JsonObject body = [];
+            if (r.GetValue(name) is { } n)
+            {
+                body["name"] = n;
+            }
+
+            if (r.GetValue(status) is { } s)
+            {
+                body["status"] = s;
+            }
+
+            if (!AddCommon(r, body, key, keyEnv, keyStdin, note, customHost, header))
+            {
+                return Task.FromResult(AdminClient.ExitUsage);
+            }
+
+            return client.SendAsync(HttpMethod.Put, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}", body,
+                r.GetValue(json), node => $"updated {node["slug"]}", ct);
+        }));
+
+        var delete = new Command("delete", "Delete a virtual key.") { slug };
+        delete.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Delete,
+            $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}", null, r.GetValue(json), n => $"deleted {n["slug"]}", ct)));
+
+        command.Subcommands.Add(create);
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(get);
+        command.Subcommands.Add(update);
+        command.Subcommands.Add(delete);
+        return command;
+    }
+
+    private static Command ApiKeysCommand(Option<bool> json)
+    {
+        var command = new Command("api-keys", "Manage gateway API keys (PORTCULLIS_URL, PORTCULLIS_ADMIN_KEY).");
+        var name = new Option<string?>("--name") { Description = "A name for the key." };
+        var scopes = new Option<string?>("--scopes") { Description = "Comma-separated scopes (default completions.write)." };
+        var type = new Option<string>("--type") { Description = "organisation or workspace.", DefaultValueFactory = _ => "organisation" };
+        var subType = new Option<string>("--sub-type") { Description = "service or user.", DefaultValueFactory = _ => "service" };
+        var description = new Option<string?>("--description") { Description = "A description." };
+        var id = new Argument<string>("id") { Description = "The API key's id." };
+
+        var create = new Command("create", "Create an API key; the key is shown once.") { name, scopes, type, subType, description };
+        create.SetAction((r, ct) => WithClient(client =>
+        {
+            var scopeList = new JsonArray();
+            foreach (string scope in (r.GetValue(scopes) ?? "completions.write").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                scopeList.Add(scope);
+            }
+
+            JsonObject body = new() { ["name"] = r.GetValue(name), ["scopes"] = scopeList, ["description"] = r.GetValue(description) };
+            return client.SendAsync(HttpMethod.Post, $"/v1/api-keys/{r.GetValue(type)}/{r.GetValue(subType)}", body, r.GetValue(json),
+                n => $"id:  {n["id"]}\nkey: {n["key"]}\n(the key is shown only this once)", ct);
+        }));
+
+        var list = new Command("list", "List API keys.");
+        list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/api-keys?page_size=500", null,
+            r.GetValue(json), n => Lines(n["data"], k => $"{k?["id"]}\t{k?["type"]}\t{k?["status"]}\t{k?["key"]}\t{k?["name"]}"), ct)));
+
+        var get = new Command("get", "Show an API key.") { id };
+        get.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}",
+            null, r.GetValue(json), Describe, ct)));
+
+        var delete = new Command("delete", "Delete an API key.") { id };
+        delete.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Delete,
+            $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}", null, r.GetValue(json), n => $"deleted {n["id"]}", ct)));
+
+        command.Subcommands.Add(create);
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(get);
+        command.Subcommands.Add(delete);
+        return command;
+    }
+
+    private static Command VaultCommand(Option<bool> json)
+    {
+        var command = new Command("vault", "Vault operations on a running gateway.");
+        var rotate = new Command("rotate-master-key", "Add a master-key version and re-wrap every data key, online.");
+        rotate.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Post, "/v1/admin/vault/rotate-master-key",
+            [], r.GetValue(json), n => $"master key now at version {n["active_version"]}; {n["rewrapped"]} data keys re-wrapped", ct)));
+        var status = new Command("status", "Show master-key versions and how many secrets each wraps.");
+        status.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/admin/vault", null, true, Describe, ct)));
+        command.Subcommands.Add(rotate);
+        command.Subcommands.Add(status);
+        return command;
+    }
+
+    private static Command LogsCommand(Option<bool> json)
+    {
+        var command = new Command("logs", "List recent request logs.");
+        command.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/logs?page_size=100", null, r.GetValue(json),
+            n => Lines(n["data"], l => $"{l?["created_at"]}\t{l?["status"]}\t{l?["virtual_key"]}\t{l?["model"]}\t{l?["prompt_tokens"]}/{l?["completion_tokens"]}\t{l?["trace_id"]}"), ct)));
+        return command;
+    }
+
+    private static bool AddCommon(
+        ParseResult r, JsonObject body, Option<string?> key, Option<string?> keyEnv, Option<bool> keyStdin, Option<string?> note,
+        Option<string?> customHost, Option<string[]> header)
+    {
+        string? secret = r.GetValue(key);
+        if (r.GetValue(keyEnv) is { } variable)
+        {
+            secret = Environment.GetEnvironmentVariable(variable);
+            if (string.IsNullOrEmpty(secret))
+            {
+                Console.Error.WriteLine($"portcullis: environment variable {variable} is empty.");
+                return false;
+            }
+        }
+        else if (r.GetValue(keyStdin))
+        {
+            secret = Console.In.ReadToEnd().Trim();
+        }
+
+        if (secret is not null)
+        {
+            body["key"] = secret;
+        }
+
+        if (r.GetValue(note) is { } n)
+        {
+            body["note"] = n;
+        }
+
+        if (r.GetValue(customHost) is { } host)
+        {
+            body["custom_host"] = host;
+        }
+
+        string[] headers = r.GetValue(header) ?? [];
+        if (headers.Length > 0)
+        {
+            var map = new JsonObject();
+            foreach (string pair in headers)
+            {
+                int equals = pair.IndexOf('=');
+                if (equals <= 0)
+                {
+                    Console.Error.WriteLine($"portcullis: --header wants NAME=VALUE, got '{pair.Split('=')[0]}'.");
+                    return false;
+                }
+
+                string value = pair[(equals + 1)..];
+                map[pair[..equals]] = value.StartsWith("env:", StringComparison.Ordinal)
+                    ? Environment.GetEnvironmentVariable(value[4..]) ?? ""
+                    : value;
+            }
+
+            body["custom_headers"] = map;
+        }
+
+        return true;
+    }
+
+    private static async Task<int> WithClient(Func<AdminClient, Task<int>> action)
+    {
+        using var client = new AdminClient();
+        return await action(client);
+    }
+
+    private static string Lines(JsonNode? items, Func<JsonNode?, string> line) =>
+        items is JsonArray array && array.Count > 0 ? string.Join(Environment.NewLine, array.Select(line)) : "(none)";
+
+    private static string Describe(JsonNode node) =>
+        node is JsonObject o ? string.Join(Environment.NewLine, o.Select(p => $"{p.Key}: {p.Value?.ToJsonString()}")) : node.ToJsonString();
+}

@@ -1,0 +1,504 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Portcullis.ApiKeys;
+using Portcullis.Diagnostics;
+using Portcullis.Hosting;
+using Portcullis.Storage;
+using Portcullis.Usage;
+using Portcullis.Vault;
+
+namespace Portcullis.Forwarding;
+
+/// <summary>
+/// The data plane: one request through the pipeline in order (authenticate, resolve, authorize, admit, unseal, build,
+/// forward, settle). Refusals are values written as JSON; only bugs throw.
+/// </summary>
+internal sealed class GatewayHandler(
+    ApiKeyService apiKeys,
+    TargetResolver targets,
+    VaultService vault,
+    HttpMessageInvoker upstream,
+    RequestLogWriter requestLogs,
+    GatewayOptions options,
+    TimeProvider time,
+    ILogger<GatewayHandler> logger)
+{
+    private static readonly HashSet<string> ResponseHeadersNotCopied = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection", "proxy-authenticate", "te",
+        "trailer", "server", "date", "set-cookie", "alt-svc", "content-length",
+    };
+
+    private static readonly string[] ForwardedRequestHeaders =
+    [
+        "accept", "openai-beta", "openai-organization", "openai-project",
+    ];
+
+    /// <summary>Handles <c>/v1/{operation}</c>: chat/completions, completions, embeddings (POST) or models (GET).</summary>
+    public async Task HandleAsync(HttpContext context, string operation)
+    {
+        HttpRequest request = context.Request;
+        HttpResponse response = context.Response;
+        CancellationToken aborted = context.RequestAborted;
+        long startTimestamp = time.GetTimestamp();
+        DateTimeOffset startedAt = time.GetUtcNow();
+        string traceId = TraceIdOf(request);
+        response.Headers[GatewayResponses.TraceIdHeader] = traceId;
+
+        var log = new RequestLogDraft(traceId, request.Method, "/v1/" + operation, startedAt);
+        RequestBody body = RequestBody.Empty;
+        try
+        {
+            // 1. Authenticate the caller with a gateway API key.
+            (string? gatewayKey, string? providerCredential) = ReadCredentials(request);
+            Caller? caller = gatewayKey is null ? null : await apiKeys.AuthenticateAsync(gatewayKey, aborted);
+            if (caller is null)
+            {
+                await RefuseAsync(context, log, GatewayError.Unauthenticated(gatewayKey is null
+                    ? "Missing gateway API key: send it in x-portkey-api-key or Authorization: Bearer."
+                    : "Invalid API Key"));
+                return;
+            }
+
+            log.ApiKeyId = caller.KeyId;
+
+            // 2. Read the body once (bounded) and find the few fields the gateway acts on.
+            RequestBodyFacts facts = default;
+            if (HttpMethods.IsPost(request.Method))
+            {
+                RequestBody? read = await RequestBody.ReadAsync(request.Body, request.ContentLength, options.MaxRequestBodyBytes, aborted);
+                if (read is null)
+                {
+                    response.Headers.Connection = "close";
+                    await RefuseAsync(context, log, GatewayError.TooLarge(options.MaxRequestBodyBytes));
+                    return;
+                }
+
+                body = read;
+                RequestBodyFacts? inspected = RequestBodyInspector.Inspect(body.Span, out string? problem);
+                if (inspected is null)
+                {
+                    await RefuseAsync(context, log, GatewayError.BadRequest(problem!, "invalid_body"));
+                    return;
+                }
+
+                facts = inspected.Value;
+                log.Stream = facts.Stream;
+            }
+
+            // 3. Resolve the target: a virtual key, or pass-through.
+            string? model = facts.Model ?? (string?)request.Query["model"];
+            Target target = await targets.ResolveAsync(request, model, providerCredential, aborted);
+            if (target.Error is { } targetError)
+            {
+                await RefuseAsync(context, log, targetError);
+                return;
+            }
+
+            log.Provider = target.Provider;
+            log.VirtualKeySlug = target.VirtualKey?.Record.Slug;
+            log.Model = target.BareModel ?? model;
+            response.Headers[GatewayResponses.ProviderHeader] = target.Provider;
+
+            // 4. Authorize: completions need completions.write; pass-through needs its own scope as well.
+            if (!caller.Has(Scopes.CompletionsWrite) || (target.PassthroughKey is not null && !caller.Has(Scopes.ProvidersPassthrough)))
+            {
+                await RefuseAsync(context, log, GatewayError.Forbidden(target.PassthroughKey is null
+                    ? "This API key lacks the completions.write scope."
+                    : "This API key may not use pass-through (scope providers.passthrough)."));
+                return;
+            }
+
+            // 5. Admit. NOTE: budgets and rate limits arrive with the limits issue; every request is admitted here.
+
+            // 6. Unseal the provider secret and build the upstream request.
+            using HttpRequestMessage? upstreamRequest = BuildUpstreamRequest(request, operation, target, body, facts, log);
+            if (upstreamRequest is null)
+            {
+                await RefuseAsync(context, log, GatewayError.BadGateway("The stored provider key could not be opened."));
+                return;
+            }
+
+            // 7. Forward and relay.
+            await ForwardAsync(context, upstreamRequest, facts, target, log);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            log.Outcome = "client_cancelled";
+            log.Status = 499;
+        }
+        catch (BadHttpRequestException e)
+        {
+            log.Outcome = "bad_request";
+            await RefuseAsync(context, log, e.StatusCode == 413
+                ? GatewayError.TooLarge(options.MaxRequestBodyBytes)
+                : GatewayError.BadRequest("The request could not be read."));
+        }
+        catch (IOException) when (aborted.IsCancellationRequested)
+        {
+            log.Outcome = "client_cancelled";
+            log.Status = 499;
+        }
+        finally
+        {
+            body.Dispose();
+
+            // 8. Settle: the record is written behind the request.
+            log.LatencyMs = time.GetElapsedTime(startTimestamp).TotalMilliseconds;
+            if (log.Status == 0)
+            {
+                log.Status = response.StatusCode;
+            }
+
+            requestLogs.Enqueue(log.ToRecord());
+        }
+    }
+
+    private HttpRequestMessage? BuildUpstreamRequest(
+        HttpRequest request, string operation, Target target, RequestBody body, RequestBodyFacts facts, RequestLogDraft log)
+    {
+        string? providerKey = target.PassthroughKey;
+        Dictionary<string, string>? customHeaders = null;
+        if (target.VirtualKey is { } key)
+        {
+            if (key.ProviderKey is not null)
+            {
+                SecretValue? secret = vault.TryUnseal(key.ProviderKey);
+                if (secret is null)
+                {
+                    GatewayLog.SecretUnreadable(logger, key.ProviderKey.Id);
+                    return null;
+                }
+
+                providerKey = secret.Reveal();
+            }
+
+            if (key.CustomHeaders is not null)
+            {
+                SecretValue? headers = vault.TryUnseal(key.CustomHeaders);
+                if (headers is null)
+                {
+                    GatewayLog.SecretUnreadable(logger, key.CustomHeaders.Id);
+                    return null;
+                }
+
+                customHeaders = JsonSerializer.Deserialize<Dictionary<string, string>>(headers.Reveal());
+            }
+        }
+
+        string url = string.Concat(target.BaseUrl!.OriginalString.AsSpan().TrimEnd('/'), "/", operation, request.QueryString.Value);
+        var message = new HttpRequestMessage(new HttpMethod(request.Method), url)
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+        };
+
+        if (HttpMethods.IsPost(request.Method))
+        {
+            bool askForUsage = facts.Stream && operation is "chat/completions" or "completions";
+            log.ClientAskedUsage = facts.IncludeUsage;
+            HttpContent content = UpstreamBodyBuilder.Build(body.Memory, facts, target.BareModel, askForUsage);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            message.Content = content;
+        }
+
+        foreach (string name in ForwardedRequestHeaders)
+        {
+            if (request.Headers.TryGetValue(name, out StringValues value))
+            {
+                message.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)value);
+            }
+        }
+
+        if (!string.IsNullOrEmpty(providerKey))
+        {
+            message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + providerKey);
+        }
+
+        // Custom headers come last so they can replace the default authorization header.
+        if (customHeaders is not null)
+        {
+            foreach ((string name, string value) in customHeaders)
+            {
+                message.Headers.Remove(name);
+                message.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        return message;
+    }
+
+    private async Task ForwardAsync(
+        HttpContext context, HttpRequestMessage upstreamRequest, RequestBodyFacts facts, Target target, RequestLogDraft log)
+    {
+        HttpResponse response = context.Response;
+        CancellationToken aborted = context.RequestAborted;
+        using var headersTimeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        headersTimeout.CancelAfter(options.UpstreamResponseTimeout);
+
+        // 7a. Send and wait for the upstream's headers, within the response timeout.
+        HttpResponseMessage upstreamResponse;
+        try
+        {
+            upstreamResponse = await upstream.SendAsync(upstreamRequest, headersTimeout.Token);
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            GatewayLog.UpstreamFailed(logger, target.Provider, log.TraceId, "no response headers in time");
+            log.Outcome = "timeout";
+            await RefuseAsync(context, log, GatewayError.Timeout(
+                $"The upstream {target.Provider} did not answer within {options.UpstreamResponseTimeout.TotalSeconds:0} s."));
+            return;
+        }
+        catch (HttpRequestException e) when (!aborted.IsCancellationRequested)
+        {
+            bool blocked = e.InnerException is BlockedAddressException;
+            GatewayLog.UpstreamFailed(logger, target.Provider, log.TraceId, blocked ? "blocked address" : e.HttpRequestError.ToString());
+            log.Outcome = "upstream_unreachable";
+            await RefuseAsync(context, log, GatewayError.BadGateway(blocked
+                ? "The upstream host resolves to an address Portcullis does not connect to."
+                : $"The upstream {target.Provider} could not be reached."));
+            return;
+        }
+
+        using (upstreamResponse)
+        {
+            int status = (int)upstreamResponse.StatusCode;
+            response.StatusCode = status;
+            log.Status = status;
+            CopyResponseHeaders(upstreamResponse, response);
+            await using Stream upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(aborted);
+
+            // 7b. An upstream error keeps its status and says which provider sent it.
+            if (status >= 400)
+            {
+                log.Outcome = "upstream_error";
+                await WriteUpstreamErrorAsync(response, upstreamBody, target.Provider, aborted);
+                return;
+            }
+
+            // 7c. A stream is relayed event by event; anything else is read whole, its usage noted, and passed on.
+            bool isStream = upstreamResponse.Content.Headers.ContentType?.MediaType == "text/event-stream";
+            if (isStream)
+            {
+                log.Stream = true;
+                context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                response.Headers.CacheControl = "no-cache";
+                await response.StartAsync(aborted);
+                var relay = new SseRelay(forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream);
+                RelayOutcome outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
+                log.Usage = relay.Usage;
+                log.Outcome = outcome switch
+                {
+                    RelayOutcome.Completed => "success",
+                    RelayOutcome.ClientCancelled => "client_cancelled",
+                    RelayOutcome.IdleTimeout => "stream_idle_timeout",
+                    RelayOutcome.UpstreamCut => "upstream_cut",
+                    _ => "stream_too_large",
+                };
+                if (outcome is RelayOutcome.IdleTimeout or RelayOutcome.UpstreamCut or RelayOutcome.TooLarge)
+                {
+                    GatewayLog.UpstreamFailed(logger, target.Provider, log.TraceId, log.Outcome);
+                    GatewayError error = outcome == RelayOutcome.IdleTimeout
+                        ? GatewayError.Timeout($"The upstream stream was silent for {options.StreamIdleTimeout.TotalSeconds:0} s.")
+                        : GatewayError.BadGateway("The upstream stream ended abnormally.");
+                    await response.Body.WriteAsync(SseRelay.ErrorEvent(error), aborted);
+                    await response.Body.FlushAsync(aborted);
+                }
+
+                if (outcome == RelayOutcome.ClientCancelled)
+                {
+                    log.Status = 499;
+                }
+
+                return;
+            }
+
+            await RelayWholeAsync(response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, aborted);
+        }
+    }
+
+    private async Task RelayWholeAsync(
+        HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, CancellationToken aborted)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(declaredLength ?? 8192, 1024, 64 * 1024 * 1024) + 1);
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    Buffer.BlockCopy(buffer, 0, larger, 0, length);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                idle.CancelAfter(options.StreamIdleTimeout);
+                int read;
+                try
+                {
+                    read = await upstreamBody.ReadAsync(buffer.AsMemory(length), idle.Token);
+                }
+                catch (Exception e) when (!aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
+                {
+                    log.Outcome = e is OperationCanceledException ? "timeout" : "upstream_cut";
+                    response.Headers.ContentLength = null;
+                    await RefuseAsync(response.HttpContext, log, e is OperationCanceledException
+                        ? GatewayError.Timeout("The upstream stopped sending its answer.")
+                        : GatewayError.BadGateway("The upstream closed the connection before its answer was complete."));
+                    return;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            ReadOnlyMemory<byte> payload = buffer.AsMemory(0, length);
+            if (UsageReader.TryRead(payload.Span, out TokenUsage usage, out _))
+            {
+                log.Usage = usage;
+            }
+
+            log.Outcome = "success";
+            response.ContentLength = length;
+            await response.Body.WriteAsync(payload, aborted);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task WriteUpstreamErrorAsync(HttpResponse response, Stream upstreamBody, string provider, CancellationToken aborted)
+    {
+        using var reader = new StreamReader(upstreamBody);
+        char[] chunk = new char[64 * 1024];
+        int read = await reader.ReadBlockAsync(chunk.AsMemory(), aborted);
+        string text = new(chunk, 0, read);
+
+        string message;
+        string? type = null, param = null, code = null;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(text);
+            JsonElement error = document.RootElement.TryGetProperty("error", out JsonElement e) ? e : document.RootElement;
+            message = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out JsonElement m)
+                ? m.ToString()
+                : error.ToString();
+            type = StringOf(error, "type");
+            param = StringOf(error, "param");
+            code = StringOf(error, "code");
+        }
+        catch (JsonException)
+        {
+            message = $"Invalid response received from {provider}";
+        }
+
+        response.ContentType = "application/json";
+        response.Headers.ContentLength = null;
+        await using var writer = new Utf8JsonWriter(response.Body);
+        writer.WriteStartObject();
+        writer.WriteStartObject("error");
+        writer.WriteString("message", $"{provider} error: {message}");
+        WriteNullable(writer, "type", type);
+        WriteNullable(writer, "param", param);
+        WriteNullable(writer, "code", code);
+        writer.WriteEndObject();
+        writer.WriteString("provider", provider);
+        writer.WriteEndObject();
+        await writer.FlushAsync(aborted);
+
+        static string? StringOf(JsonElement element, string name) =>
+            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) &&
+            value.ValueKind is not JsonValueKind.Null
+                ? value.ToString()
+                : null;
+
+        static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+        {
+            if (value is null)
+            {
+                writer.WriteNull(name);
+            }
+            else
+            {
+                writer.WriteString(name, value);
+            }
+        }
+    }
+
+    private static void CopyResponseHeaders(HttpResponseMessage upstreamResponse, HttpResponse response)
+    {
+        foreach (KeyValuePair<string, IEnumerable<string>> header in upstreamResponse.Headers)
+        {
+            if (!ResponseHeadersNotCopied.Contains(header.Key))
+            {
+                response.Headers[header.Key] = header.Value.ToArray();
+            }
+        }
+
+        foreach (KeyValuePair<string, IEnumerable<string>> header in upstreamResponse.Content.Headers)
+        {
+            if (!ResponseHeadersNotCopied.Contains(header.Key))
+            {
+                response.Headers[header.Key] = header.Value.ToArray();
+            }
+        }
+    }
+
+    // The gateway key comes from x-portkey-api-key, else from Authorization. When both are present and differ, the
+    // Authorization value is the caller's own provider key (pass-through); when equal, nothing of it goes upstream.
+    private static (string? GatewayKey, string? ProviderCredential) ReadCredentials(HttpRequest request)
+    {
+        string? portkeyHeader = request.Headers["x-portkey-api-key"];
+        string? bearer = BearerOf(request.Headers.Authorization);
+        if (!string.IsNullOrWhiteSpace(portkeyHeader))
+        {
+            string key = portkeyHeader.Trim();
+            return (key, bearer is null || string.Equals(bearer, key, StringComparison.Ordinal) ? null : bearer);
+        }
+
+        return (bearer, null);
+    }
+
+    private static string? BearerOf(StringValues authorization)
+    {
+        string? value = authorization;
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        value = value.Trim();
+        return value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value[7..].Trim() : value;
+    }
+
+    private static string TraceIdOf(HttpRequest request)
+    {
+        string? given = request.Headers[GatewayResponses.TraceIdHeader];
+        return !string.IsNullOrWhiteSpace(given) && given.Length <= 128 && given.All(c => c > ' ' && c < 127)
+            ? given
+            : Guid.NewGuid().ToString();
+    }
+
+    private async Task RefuseAsync(HttpContext context, RequestLogDraft log, GatewayError error)
+    {
+        GatewayLog.RequestRefused(logger, log.TraceId, error.Status, error.Type);
+        log.Status = error.Status;
+        log.Outcome = log.Outcome == "pending" ? "refused" : log.Outcome;
+        await GatewayResponses.WriteErrorAsync(context, error);
+    }
+}

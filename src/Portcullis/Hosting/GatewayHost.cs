@@ -1,0 +1,206 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portcullis.Admin;
+using Portcullis.ApiKeys;
+using Portcullis.Audit;
+using Portcullis.Diagnostics;
+using Portcullis.Forwarding;
+using Portcullis.Providers;
+using Portcullis.Storage;
+using Portcullis.Storage.Sqlite;
+using Portcullis.Usage;
+using Portcullis.Vault;
+using Portcullis.VirtualKeys;
+
+namespace Portcullis.Hosting;
+
+/// <summary>
+/// Builds a ready gateway: storage opened, vault proven against the database, first admin key in place, endpoints
+/// mapped. <c>portcullis serve</c> and the integration tests both start the gateway through here.
+/// </summary>
+public static class GatewayHost
+{
+    public static async Task<GatewayInstance> BuildAsync(
+        GatewayOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null,
+        CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<string> errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new GatewayConfigurationException(errors);
+        }
+
+        time ??= TimeProvider.System;
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Portcullis enforces its own body limit on every route (and answers 413 as JSON), so Kestrel's is off.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+
+        // 1. Storage and vault: the process does not start unless the master key opens this database.
+        CreatePrivateDirectory(options.DataDirectory);
+        var store = new SqliteGatewayStore(options.DatabasePath);
+        await store.InitializeAsync(cancellationToken);
+        IMasterKeySource keySource = options.MasterKey is { Length: > 0 } configured
+            ? new EnvironmentMasterKeySource(configured)
+            : new FileMasterKeySource(options.MasterKeyFilePath);
+        using ILoggerFactory startupLogs = LoggerFactory.Create(l =>
+        {
+            l.AddSimpleConsole(o => o.SingleLine = true);
+            logging?.Invoke(l);
+        });
+        VaultService vault = await VaultService.OpenAsync(
+            keySource, store, time, startupLogs.CreateLogger("Portcullis.Vault"), cancellationToken);
+
+        // 2. The pepper of the API-key hash lives sealed in the vault, so it follows master-key rotation.
+        var hasher = new ApiKeyHasher(await LoadPepperAsync(store, vault, time, cancellationToken));
+        var apiKeys = new ApiKeyService(store, hasher, time);
+        string? generatedAdminKey = await EnsureAdminKeyAsync(store, apiKeys, options, cancellationToken);
+
+        // 3. Services shared by the data plane, the admin API and (through the admin API) the CLI.
+        var providers = new ProviderCatalog(options);
+        var addresses = new AddressPolicy(options.AllowedCustomHosts);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton<IGatewayStore>(store);
+        builder.Services.AddSingleton(vault);
+        builder.Services.AddSingleton(apiKeys);
+        builder.Services.AddSingleton(providers);
+        builder.Services.AddSingleton(addresses);
+        builder.Services.AddSingleton(_ => UpstreamClientFactory.Create(options, addresses));
+        builder.Services.AddSingleton<VirtualKeyService>();
+        builder.Services.AddSingleton<TargetResolver>();
+        builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddSingleton<RequestLogWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
+        builder.Services.AddSingleton<GatewayHandler>();
+
+        WebApplication app = builder.Build();
+        app.Use(GuardAsync);
+        MapDataPlane(app);
+        AdminEndpoints.Map(app);
+        app.MapGet("/v1/health", () => Results.Json(new { status = "success", message = "Server is healthy", version = Version }));
+        app.MapFallback(context => GatewayResponses.WriteErrorAsync(
+            context, new GatewayError(404, "not_found_error", "not_found", $"Not Found: {context.Request.Method} {context.Request.Path}")));
+
+        return new GatewayInstance(app, options, generatedAdminKey);
+    }
+
+    public static string Version { get; } =
+        typeof(GatewayHost).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private static void MapDataPlane(WebApplication app)
+    {
+        GatewayHandler handler = app.Services.GetRequiredService<GatewayHandler>();
+        app.MapPost("/v1/chat/completions", context => handler.HandleAsync(context, "chat/completions"));
+        app.MapPost("/v1/completions", context => handler.HandleAsync(context, "completions"));
+        app.MapPost("/v1/embeddings", context => handler.HandleAsync(context, "embeddings"));
+        app.MapGet("/v1/models", context => handler.HandleAsync(context, "models"));
+    }
+
+    // Last line of defence: anything unexpected becomes a JSON 500 without a stack trace; admin bodies are bounded.
+    private static async Task GuardAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!context.Request.Path.StartsWithSegments("/v1/chat") && !context.Request.Path.StartsWithSegments("/v1/completions") &&
+            !context.Request.Path.StartsWithSegments("/v1/embeddings") &&
+            context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = 1024 * 1024;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client left; there is nobody to answer.
+        }
+        catch (BadHttpRequestException e)
+        {
+            await GatewayResponses.WriteErrorAsync(context, e.StatusCode == 413
+                ? new GatewayError(413, "request_too_large", "request_too_large", "The request body is too large.")
+                : GatewayError.BadRequest("The request could not be read."));
+        }
+        catch (Exception e)
+        {
+            ILogger logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Portcullis");
+            GatewayLog.UnhandledError(logger, e, context.Response.Headers[GatewayResponses.TraceIdHeader].ToString());
+            await GatewayResponses.WriteErrorAsync(
+                context, new GatewayError(500, "internal_error", "internal_error", "Portcullis failed to handle the request."));
+        }
+    }
+
+    private static async Task<byte[]> LoadPepperAsync(
+        IGatewayStore store, VaultService vault, TimeProvider time, CancellationToken cancellationToken)
+    {
+        const string id = "api-key-pepper";
+        SealedSecret? sealedPepper = await store.GetSecretAsync(id, cancellationToken);
+        if (sealedPepper is null)
+        {
+            string fresh = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+            sealedPepper = vault.Seal(id, SecretPurpose.ApiKeyPepper, "system", fresh);
+            await store.InsertSecretAsync(sealedPepper, time.GetUtcNow(), cancellationToken);
+        }
+
+        SecretValue pepper = vault.TryUnseal(sealedPepper)
+            ?? throw new VaultConfigurationException("The API-key pepper in this database does not open with the master key.");
+        return Convert.FromBase64String(pepper.Reveal());
+    }
+
+    private static async Task<string?> EnsureAdminKeyAsync(
+        IGatewayStore store, ApiKeyService apiKeys, GatewayOptions options, CancellationToken cancellationToken)
+    {
+        if (options.AdminKey is { Length: > 0 } preset)
+        {
+            if (preset.Length < 16)
+            {
+                throw new GatewayConfigurationException(["PORTCULLIS_ADMIN_KEY must be at least 16 characters."]);
+            }
+
+            if (await apiKeys.AuthenticateAsync(preset, cancellationToken) is null)
+            {
+                await apiKeys.CreateAsync("admin", "organisation-service", [Scopes.All], "Set by PORTCULLIS_ADMIN_KEY",
+                    ApiKeyService.DefaultWorkspace, null, cancellationToken, preset);
+            }
+
+            await store.TryInitializeSettingAsync("admin_key_initialized", "env", cancellationToken);
+            return null;
+        }
+
+        if (!await store.TryInitializeSettingAsync("admin_key_initialized", "generated", cancellationToken))
+        {
+            return null;
+        }
+
+        (_, string key) = await apiKeys.CreateAsync("admin", "organisation-service", [Scopes.All],
+            "Generated on first start", ApiKeyService.DefaultWorkspace, null, cancellationToken);
+        return key;
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else if (!Directory.Exists(path))
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Portcullis.Cli;
+
+return await PortcullisCli.RunAsync(args);

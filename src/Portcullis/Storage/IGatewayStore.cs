@@ -1,0 +1,75 @@
+using Portcullis.Vault;
+
+namespace Portcullis.Storage;
+
+/// <summary>
+/// Everything the gateway keeps. One implementation per backend (SQLite now); the SQL stays portable. Every method
+/// takes a cancellation token; a method that changes several rows does so in one transaction.
+/// </summary>
+internal interface IGatewayStore
+{
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    Task<string?> GetSettingAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Sets a setting only when it has no value yet; returns whether this call set it.</summary>
+    Task<bool> TryInitializeSettingAsync(string name, string value, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<MasterKeyCheck>> GetMasterKeyChecksAsync(CancellationToken cancellationToken);
+
+    Task AddMasterKeyCheckAsync(int version, byte[] check, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task RetireMasterKeyAsync(int version, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task InsertSecretAsync(SealedSecret secret, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task<SealedSecret?> GetSecretAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Ids of secrets whose data key is wrapped by another version than <paramref name="version"/>.</summary>
+    Task<IReadOnlyList<string>> ListSecretIdsNotAtVersionAsync(int version, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Replaces a wrapped data key if the row is still at <paramref name="expectedVersion"/> (compare-and-set).</summary>
+    Task<bool> TryRewrapSecretAsync(SealedSecret rewrapped, int expectedVersion, CancellationToken cancellationToken);
+
+    Task<long> CountSecretsAtVersionAsync(int version, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<SealedSecret>> ListSecretsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores a virtual key and the secrets it brings, in one transaction.</summary>
+    Task CreateVirtualKeyAsync(
+        VirtualKeyRecord record, IReadOnlyList<SealedSecret> newSecrets, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Updates a virtual key, replaces or adds the given secrets, and deletes secrets no virtual key references any more,
+    /// in one transaction.
+    /// </summary>
+    Task UpdateVirtualKeyAsync(
+        VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a virtual key, and its secrets when no other virtual key shares them.</summary>
+    Task<bool> DeleteVirtualKeyAsync(string slug, CancellationToken cancellationToken);
+
+    Task<VirtualKeyRecord?> GetVirtualKeyAsync(string slug, CancellationToken cancellationToken);
+
+    Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken);
+
+    Task InsertApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken);
+
+    Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken);
+
+    Task<ApiKeyRecord?> FindApiKeyByHashAsync(byte[] keyHash, CancellationToken cancellationToken);
+
+    Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken);
+
+    Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken);
+
+    Task<bool> DeleteApiKeyAsync(string id, CancellationToken cancellationToken);
+
+    Task InsertRequestLogsAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken);
+
+    Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken);
+
+    Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken);
+
+    Task<Page<AuditRecord>> ListAuditAsync(int offset, int limit, CancellationToken cancellationToken);
+}

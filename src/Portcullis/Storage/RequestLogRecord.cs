@@ -1,0 +1,24 @@
+namespace Portcullis.Storage;
+
+/// <summary>One data-plane request: identifiers, outcome and tokens. No prompt, completion, header or secret.</summary>
+internal sealed record RequestLogRecord
+{
+    public required string Id { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required string TraceId { get; init; }
+    public string? ApiKeyId { get; init; }
+    public string? VirtualKeySlug { get; init; }
+    public string? Provider { get; init; }
+    public string? Model { get; init; }
+    public required string Method { get; init; }
+    public required string Path { get; init; }
+    public required int Status { get; init; }
+
+    /// <summary><c>success</c>, <c>upstream_error</c>, <c>gateway_error</c>, <c>client_cancelled</c>, <c>timeout</c>, ...</summary>
+    public required string Outcome { get; init; }
+    public required bool Stream { get; init; }
+    public required double LatencyMs { get; init; }
+    public int? PromptTokens { get; init; }
+    public int? CompletionTokens { get; init; }
+    public int? TotalTokens { get; init; }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Data.Sqlite;
+
+namespace Portcullis.Storage.Sqlite;
+
+internal sealed partial class SqliteGatewayStore
+{
+    private const string ApiKeyColumns =
+        "id, workspace_id, name, description, type, scopes, key_hash, key_mask, status, created_at, updated_at, expires_at";
+
+    public async Task InsertApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection,
+            $"""
+            INSERT INTO api_keys ({ApiKeyColumns})
+            VALUES ($id, $ws, $name, $description, $type, $scopes, $hash, $mask, $status, $created, $updated, $expires)
+            """,
+            ApiKeyParameters(record));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection, $"SELECT {ApiKeyColumns} FROM api_keys WHERE id = $id", ("$id", id));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
+    }
+
+    public async Task<ApiKeyRecord?> FindApiKeyByHashAsync(byte[] keyHash, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection, $"SELECT {ApiKeyColumns} FROM api_keys WHERE key_hash = $hash", ("$hash", keyHash));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
+    }
+
+    public async Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        long total;
+        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM api_keys"))
+        {
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using SqliteCommand command = Command(
+            connection,
+            $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_at, id LIMIT $limit OFFSET $offset",
+            ("$limit", limit),
+            ("$offset", offset));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<ApiKeyRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(ReadApiKey(reader));
+        }
+
+        return new Page<ApiKeyRecord>(items, total);
+    }
+
+    public async Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection,
+            """
+            UPDATE api_keys SET name = $name, description = $description, scopes = $scopes, status = $status,
+                updated_at = $updated, expires_at = $expires
+            WHERE id = $id
+            """,
+            ApiKeyParameters(record));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<bool> DeleteApiKeyAsync(string id, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(connection, "DELETE FROM api_keys WHERE id = $id", ("$id", id));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    private static (string, object?)[] ApiKeyParameters(ApiKeyRecord record) =>
+    [
+        ("$id", record.Id),
+        ("$ws", record.WorkspaceId),
+        ("$name", record.Name),
+        ("$description", record.Description),
+        ("$type", record.Type),
+        ("$scopes", ToJsonArray(record.Scopes)),
+        ("$hash", record.KeyHash),
+        ("$mask", record.KeyMask),
+        ("$status", record.Status),
+        ("$created", Time(record.CreatedAt)),
+        ("$updated", Time(record.UpdatedAt)),
+        ("$expires", Time(record.ExpiresAt)),
+    ];
+
+    private static ApiKeyRecord ReadApiKey(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        WorkspaceId = reader.GetString(1),
+        Name = reader.GetString(2),
+        Description = ReadOptionalString(reader, 3),
+        Type = reader.GetString(4),
+        Scopes = FromJsonArray(reader.GetString(5)),
+        KeyHash = (byte[])reader[6],
+        KeyMask = reader.GetString(7),
+        Status = reader.GetString(8),
+        CreatedAt = ReadTime(reader, 9),
+        UpdatedAt = ReadTime(reader, 10),
+        ExpiresAt = ReadOptionalTime(reader, 11),
+    };
+}

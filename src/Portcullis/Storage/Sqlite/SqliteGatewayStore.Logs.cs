@@ -1,0 +1,131 @@
+using Microsoft.Data.Sqlite;
+
+namespace Portcullis.Storage.Sqlite;
+
+internal sealed partial class SqliteGatewayStore
+{
+    private const string RequestLogColumns =
+        "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
+        "latency_ms, prompt_tokens, completion_tokens, total_tokens";
+
+    public async Task InsertRequestLogsAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            $"""
+            INSERT INTO request_logs ({RequestLogColumns})
+            VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream, $latency,
+                    $prompt, $completion, $total)
+            ON CONFLICT (id) DO NOTHING
+            """;
+        foreach (RequestLogRecord r in records)
+        {
+            command.Parameters.Clear();
+            foreach ((string name, object? value) in (ReadOnlySpan<(string, object?)>)
+            [
+                ("$id", r.Id), ("$at", Time(r.StartedAt)), ("$trace", r.TraceId), ("$key", r.ApiKeyId),
+                ("$slug", r.VirtualKeySlug), ("$provider", r.Provider), ("$model", r.Model), ("$method", r.Method),
+                ("$path", r.Path), ("$status", r.Status), ("$outcome", r.Outcome), ("$stream", r.Stream ? 1 : 0),
+                ("$latency", r.LatencyMs), ("$prompt", r.PromptTokens), ("$completion", r.CompletionTokens),
+                ("$total", r.TotalTokens),
+            ])
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        long total;
+        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM request_logs"))
+        {
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using SqliteCommand command = Command(
+            connection,
+            $"SELECT {RequestLogColumns} FROM request_logs ORDER BY started_at DESC, id LIMIT $limit OFFSET $offset",
+            ("$limit", limit),
+            ("$offset", offset));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<RequestLogRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new RequestLogRecord
+            {
+                Id = reader.GetString(0),
+                StartedAt = ReadTime(reader, 1),
+                TraceId = reader.GetString(2),
+                ApiKeyId = ReadOptionalString(reader, 3),
+                VirtualKeySlug = ReadOptionalString(reader, 4),
+                Provider = ReadOptionalString(reader, 5),
+                Model = ReadOptionalString(reader, 6),
+                Method = reader.GetString(7),
+                Path = reader.GetString(8),
+                Status = reader.GetInt32(9),
+                Outcome = reader.GetString(10),
+                Stream = reader.GetInt32(11) != 0,
+                LatencyMs = reader.GetDouble(12),
+                PromptTokens = ReadOptionalInt(reader, 13),
+                CompletionTokens = ReadOptionalInt(reader, 14),
+                TotalTokens = ReadOptionalInt(reader, 15),
+            });
+        }
+
+        return new Page<RequestLogRecord>(items, total);
+    }
+
+    public async Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection,
+            """
+            INSERT INTO audit_log (at, actor_key_id, action, target_type, target_id, detail)
+            VALUES ($at, $actor, $action, $type, $target, $detail)
+            """,
+            ("$at", Time(record.At)),
+            ("$actor", record.ActorKeyId),
+            ("$action", record.Action),
+            ("$type", record.TargetType),
+            ("$target", record.TargetId),
+            ("$detail", record.Detail));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<Page<AuditRecord>> ListAuditAsync(int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        long total;
+        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM audit_log"))
+        {
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using SqliteCommand command = Command(
+            connection,
+            "SELECT id, at, actor_key_id, action, target_type, target_id, detail FROM audit_log ORDER BY id DESC " +
+            "LIMIT $limit OFFSET $offset",
+            ("$limit", limit),
+            ("$offset", offset));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<AuditRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new AuditRecord(
+                reader.GetInt64(0), ReadTime(reader, 1), ReadOptionalString(reader, 2), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), ReadOptionalString(reader, 6)));
+        }
+
+        return new Page<AuditRecord>(items, total);
+    }
+}

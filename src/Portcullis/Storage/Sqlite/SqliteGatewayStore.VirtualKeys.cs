@@ -1,0 +1,164 @@
+using Microsoft.Data.Sqlite;
+using Portcullis.Vault;
+
+namespace Portcullis.Storage.Sqlite;
+
+internal sealed partial class SqliteGatewayStore
+{
+    private const string VirtualKeyColumns =
+        "id, slug, workspace_id, name, provider, note, status, secret_id, key_mask, custom_host, custom_header_names, " +
+        "custom_headers_secret_id, created_at, updated_at, expires_at";
+
+    public async Task CreateVirtualKeyAsync(
+        VirtualKeyRecord record, IReadOnlyList<SealedSecret> newSecrets, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        foreach (SealedSecret secret in newSecrets)
+        {
+            await UpsertSecretAsync(connection, transaction, secret, at, cancellationToken);
+        }
+
+        await using SqliteCommand command = Command(
+            connection,
+            $"""
+            INSERT INTO virtual_keys ({VirtualKeyColumns})
+            VALUES ($id, $slug, $ws, $name, $provider, $note, $status, $secret, $mask, $host, $headers, $headersSecret,
+                    $created, $updated, $expires)
+            """,
+            VirtualKeyParameters(record));
+        command.Transaction = transaction;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task UpdateVirtualKeyAsync(
+        VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        foreach (SealedSecret secret in upsertSecrets)
+        {
+            await UpsertSecretAsync(connection, transaction, secret, at, cancellationToken);
+        }
+
+        await using (SqliteCommand command = Command(
+            connection,
+            """
+            UPDATE virtual_keys SET name = $name, provider = $provider, note = $note, status = $status, secret_id = $secret,
+                key_mask = $mask, custom_host = $host, custom_header_names = $headers,
+                custom_headers_secret_id = $headersSecret, updated_at = $updated, expires_at = $expires
+            WHERE slug = $slug
+            """,
+            VirtualKeyParameters(record)))
+        {
+            command.Transaction = transaction;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await DeleteOrphanSecretsAsync(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<bool> DeleteVirtualKeyAsync(string slug, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        int deleted;
+        await using (SqliteCommand command = Command(connection, "DELETE FROM virtual_keys WHERE slug = $slug", ("$slug", slug)))
+        {
+            command.Transaction = transaction;
+            deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await DeleteOrphanSecretsAsync(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return deleted == 1;
+    }
+
+    public async Task<VirtualKeyRecord?> GetVirtualKeyAsync(string slug, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection, $"SELECT {VirtualKeyColumns} FROM virtual_keys WHERE slug = $slug", ("$slug", slug));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadVirtualKey(reader) : null;
+    }
+
+    public async Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        long total;
+        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM virtual_keys"))
+        {
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using SqliteCommand command = Command(
+            connection,
+            $"SELECT {VirtualKeyColumns} FROM virtual_keys ORDER BY created_at, id LIMIT $limit OFFSET $offset",
+            ("$limit", limit),
+            ("$offset", offset));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<VirtualKeyRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(ReadVirtualKey(reader));
+        }
+
+        return new Page<VirtualKeyRecord>(items, total);
+    }
+
+    private static async Task DeleteOrphanSecretsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using SqliteCommand command = Command(
+            connection,
+            """
+            DELETE FROM secrets
+            WHERE purpose IN ('provider-key', 'custom-headers')
+              AND id NOT IN (SELECT secret_id FROM virtual_keys WHERE secret_id IS NOT NULL)
+              AND id NOT IN (SELECT custom_headers_secret_id FROM virtual_keys WHERE custom_headers_secret_id IS NOT NULL)
+            """);
+        command.Transaction = transaction;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static (string, object?)[] VirtualKeyParameters(VirtualKeyRecord record) =>
+    [
+        ("$id", record.Id),
+        ("$slug", record.Slug),
+        ("$ws", record.WorkspaceId),
+        ("$name", record.Name),
+        ("$provider", record.Provider),
+        ("$note", record.Note),
+        ("$status", record.Status),
+        ("$secret", record.SecretId),
+        ("$mask", record.KeyMask),
+        ("$host", record.CustomHost),
+        ("$headers", ToJsonArray(record.CustomHeaderNames)),
+        ("$headersSecret", record.CustomHeadersSecretId),
+        ("$created", Time(record.CreatedAt)),
+        ("$updated", Time(record.UpdatedAt)),
+        ("$expires", Time(record.ExpiresAt)),
+    ];
+
+    private static VirtualKeyRecord ReadVirtualKey(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Slug = reader.GetString(1),
+        WorkspaceId = reader.GetString(2),
+        Name = reader.GetString(3),
+        Provider = reader.GetString(4),
+        Note = ReadOptionalString(reader, 5),
+        Status = reader.GetString(6),
+        SecretId = ReadOptionalString(reader, 7),
+        KeyMask = reader.GetString(8),
+        CustomHost = ReadOptionalString(reader, 9),
+        CustomHeaderNames = FromJsonArray(reader.GetString(10)),
+        CustomHeadersSecretId = ReadOptionalString(reader, 11),
+        CreatedAt = ReadTime(reader, 12),
+        UpdatedAt = ReadTime(reader, 13),
+        ExpiresAt = ReadOptionalTime(reader, 14),
+    };
+}

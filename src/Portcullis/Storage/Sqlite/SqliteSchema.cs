@@ -1,0 +1,96 @@
+namespace Portcullis.Storage.Sqlite;
+
+/// <summary>The schema, in SQL that PostgreSQL also accepts (TEXT times in UTC ISO 8601, BLOB becomes BYTEA there).</summary>
+internal static class SqliteSchema
+{
+    public static readonly string[] Statements =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS master_keys (
+            version INTEGER PRIMARY KEY,
+            key_check BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            retired_at TEXT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS secrets (
+            id TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            workspace_id TEXT NOT NULL,
+            master_key_version INTEGER NOT NULL,
+            wrapped_data_key BLOB NOT NULL,
+            ciphertext BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_secrets_master_key_version ON secrets (master_key_version)",
+        """
+        CREATE TABLE IF NOT EXISTS virtual_keys (
+            id TEXT PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            workspace_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            note TEXT NULL,
+            status TEXT NOT NULL,
+            secret_id TEXT NULL REFERENCES secrets (id),
+            key_mask TEXT NOT NULL,
+            custom_host TEXT NULL,
+            custom_header_names TEXT NOT NULL,
+            custom_headers_secret_id TEXT NULL REFERENCES secrets (id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            expires_at TEXT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id TEXT PRIMARY KEY,
+            workspace_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT NULL,
+            type TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            key_hash BLOB NOT NULL UNIQUE,
+            key_mask TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            expires_at TEXT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS request_logs (
+            id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            trace_id TEXT NOT NULL,
+            api_key_id TEXT NULL,
+            virtual_key_slug TEXT NULL,
+            provider TEXT NULL,
+            model TEXT NULL,
+            method TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            stream INTEGER NOT NULL,
+            latency_ms REAL NOT NULL,
+            prompt_tokens INTEGER NULL,
+            completion_tokens INTEGER NULL,
+            total_tokens INTEGER NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_request_logs_started_at ON request_logs (started_at)",
+        """
+        CREATE TABLE IF NOT EXISTS audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor_key_id TEXT NULL,
+            action TEXT NOT NULL,
+            target_type TEXT NOT NULL,
+            target_id TEXT NOT NULL,
+            detail TEXT NULL)
+        """,
+    ];
+}

@@ -1,0 +1,39 @@
+using Portcullis.Storage;
+
+namespace Portcullis.Usage;
+
+/// <summary>The request log record while the request is under way; the data plane fills it in step by step.</summary>
+internal sealed class RequestLogDraft(string traceId, string method, string path, DateTimeOffset startedAt)
+{
+    public string TraceId => traceId;
+    public string? ApiKeyId { get; set; }
+    public string? VirtualKeySlug { get; set; }
+    public string? Provider { get; set; }
+    public string? Model { get; set; }
+    public int Status { get; set; }
+    public string Outcome { get; set; } = "pending";
+    public bool Stream { get; set; }
+    public bool ClientAskedUsage { get; set; }
+    public double LatencyMs { get; set; }
+    public TokenUsage Usage { get; set; }
+
+    public RequestLogRecord ToRecord() => new()
+    {
+        Id = Guid.CreateVersion7().ToString(),
+        StartedAt = startedAt,
+        TraceId = traceId,
+        ApiKeyId = ApiKeyId,
+        VirtualKeySlug = VirtualKeySlug,
+        Provider = Provider,
+        Model = Model,
+        Method = method,
+        Path = path,
+        Status = Status,
+        Outcome = Outcome == "pending" ? "gateway_error" : Outcome,
+        Stream = Stream,
+        LatencyMs = LatencyMs,
+        PromptTokens = Usage.PromptTokens,
+        CompletionTokens = Usage.CompletionTokens,
+        TotalTokens = Usage.TotalTokens,
+    };
+}

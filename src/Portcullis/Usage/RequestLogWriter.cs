@@ -1,0 +1,56 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portcullis.Diagnostics;
+using Portcullis.Storage;
+
+namespace Portcullis.Usage;
+
+/// <summary>
+/// Writes request logs behind the request: the data plane hands a record to a channel and moves on; this service
+/// writes them in batches, one transaction each, and drains the channel on shutdown so nothing accepted is lost.
+/// </summary>
+internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWriter> logger) : BackgroundService
+{
+    private readonly Channel<RequestLogRecord> _channel = Channel.CreateUnbounded<RequestLogRecord>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    public void Enqueue(RequestLogRecord record) => _channel.Writer.TryWrite(record);
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _channel.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<RequestLogRecord>(256);
+        ChannelReader<RequestLogRecord> reader = _channel.Reader;
+
+        // The loop ends when the channel is completed and empty, not on the stopping token: a stop drains first.
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < 500 && reader.TryRead(out RequestLogRecord? record))
+            {
+                batch.Add(record);
+            }
+
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await store.InsertRequestLogsAsync(batch, CancellationToken.None);
+                    break;
+                }
+                catch (Exception e) when (attempt < 5 && e is not OperationCanceledException)
+                {
+                    GatewayLog.UsageWriteFailed(logger, e, batch.Count);
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), CancellationToken.None);
+                }
+            }
+
+            batch.Clear();
+        }
+    }
+}

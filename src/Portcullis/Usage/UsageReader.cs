@@ -1,0 +1,105 @@
+using System.Text.Json;
+
+namespace Portcullis.Usage;
+
+/// <summary>
+/// Reads the top-level <c>usage</c> object of an OpenAI-format answer or stream chunk (chat, completions, embeddings)
+/// without building a document, and tells whether a chunk is a usage-only chunk (<c>"choices":[]</c>).
+/// </summary>
+internal static class UsageReader
+{
+    public static bool TryRead(ReadOnlySpan<byte> json, out TokenUsage usage, out bool usageOnlyChunk)
+    {
+        usage = default;
+        usageOnlyChunk = false;
+        bool found = false, choicesEmpty = false;
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        usage = ReadUsageObject(ref reader);
+                        found = true;
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("choices"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        Utf8JsonReader peek = reader;
+                        peek.Read();
+                        choicesEmpty = peek.TokenType == JsonTokenType.EndArray;
+                    }
+
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        usageOnlyChunk = found && choicesEmpty;
+        return found;
+    }
+
+    private static TokenUsage ReadUsageObject(ref Utf8JsonReader reader)
+    {
+        int? prompt = null, completion = null, total = null;
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != depth + 1)
+            {
+                continue;
+            }
+
+            if (reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8))
+            {
+                prompt = ReadInt(ref reader);
+            }
+            else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
+            {
+                completion = ReadInt(ref reader);
+            }
+            else if (reader.ValueTextEquals("total_tokens"u8))
+            {
+                total = ReadInt(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new TokenUsage(prompt, completion, total ?? (prompt + completion));
+    }
+
+    private static int? ReadInt(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value) ? value : null;
+    }
+}

@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Portcullis.Admin;
+using Portcullis.Providers;
+using Portcullis.Storage;
+using Portcullis.Vault;
+
+namespace Portcullis.VirtualKeys;
+
+/// <summary>
+/// Creates, changes and resolves virtual keys. The admin API, the CLI (through the admin API) and the data plane all
+/// go through here. Resolution is cached per slug and the cache is cleared on every change.
+/// </summary>
+internal sealed class VirtualKeyService(
+    IGatewayStore store, VaultService vault, ProviderCatalog providers, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, ResolvedVirtualKey?> _cache = new(StringComparer.Ordinal);
+
+    /// <summary>Finds an active virtual key by slug for the data plane; null when unknown, disabled or expired.</summary>
+    public async ValueTask<ResolvedVirtualKey?> ResolveAsync(string slug, CancellationToken cancellationToken)
+    {
+        if (!_cache.TryGetValue(slug, out ResolvedVirtualKey? resolved))
+        {
+            resolved = await LoadAsync(slug, cancellationToken);
+            if (_cache.Count > 100_000)
+            {
+                _cache.Clear();
+            }
+
+            _cache[slug] = resolved;
+        }
+
+        if (resolved is null || resolved.Record.Status != "active")
+        {
+            return null;
+        }
+
+        return resolved.Record.ExpiresAt is { } expires && expires <= time.GetUtcNow() ? null : resolved;
+    }
+
+    public void Invalidate() => _cache.Clear();
+
+    public Task<VirtualKeyRecord?> GetAsync(string slug, CancellationToken cancellationToken) =>
+        store.GetVirtualKeyAsync(slug, cancellationToken);
+
+    public Task<Page<VirtualKeyRecord>> ListAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        store.ListVirtualKeysAsync(offset, limit, cancellationToken);
+
+    public async Task<VirtualKeyRecord> CreateAsync(VirtualKeyInput input, CancellationToken cancellationToken)
+    {
+        // 1. Validate everything before anything is sealed or stored.
+        string name = RequireName(input.Name);
+        string provider = RequireProvider(input.Provider);
+        string? customHost = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
+        if (customHost is null && providers.BaseUrlOf(provider) is null)
+        {
+            throw AdminProblem.Validation($"Provider '{provider}' is self-hosted: set custom_host to its base URL (with /v1).");
+        }
+
+        IReadOnlyDictionary<string, string>? headers = input.CustomHeaders is null ? null : CustomHeaderRules.Validate(input.CustomHeaders);
+        string workspace = input.WorkspaceId ?? ApiKeys.ApiKeyService.DefaultWorkspace;
+        string id = Guid.CreateVersion7().ToString();
+        DateTimeOffset now = time.GetUtcNow();
+        var secrets = new List<SealedSecret>();
+
+        // 2. The provider secret: a new one, a shared one, or none for a self-hosted server without auth.
+        string? secretId = null;
+        string mask = "";
+        if (input.ShareKeyWith is { } sharedSlug)
+        {
+            if (input.Key is not null)
+            {
+                throw AdminProblem.Validation("Give either key or share_key_with, not both.");
+            }
+
+            VirtualKeyRecord shared = await store.GetVirtualKeyAsync(sharedSlug, cancellationToken)
+                ?? throw AdminProblem.Validation($"share_key_with: virtual key '{sharedSlug}' does not exist.");
+            if (shared.SecretId is null)
+            {
+                throw AdminProblem.Validation($"share_key_with: virtual key '{sharedSlug}' holds no key.");
+            }
+
+            if (!string.Equals(shared.Provider, provider, StringComparison.OrdinalIgnoreCase))
+            {
+                throw AdminProblem.Validation($"share_key_with: '{sharedSlug}' is a {shared.Provider} key, not {provider}.");
+            }
+
+            secretId = shared.SecretId;
+            mask = shared.KeyMask;
+            workspace = shared.WorkspaceId;
+        }
+        else if (!string.IsNullOrEmpty(input.Key))
+        {
+            secretId = Guid.CreateVersion7().ToString();
+            mask = SecretValue.MaskOf(input.Key);
+            secrets.Add(vault.Seal(secretId, SecretPurpose.ProviderKey, workspace, input.Key));
+        }
+        else if (customHost is null)
+        {
+            throw AdminProblem.Validation("key is required (the provider API key this virtual key stands for).");
+        }
+
+        // 3. Custom header values are secrets too: sealed together as one JSON object.
+        string? headersSecretId = null;
+        if (headers is { Count: > 0 })
+        {
+            headersSecretId = Guid.CreateVersion7().ToString();
+            secrets.Add(vault.Seal(headersSecretId, SecretPurpose.CustomHeaders, workspace, JsonSerializer.Serialize(headers)));
+        }
+
+        var record = new VirtualKeyRecord
+        {
+            Id = id,
+            Slug = SlugGenerator.FromName(name),
+            WorkspaceId = workspace,
+            Name = name,
+            Provider = provider,
+            Note = input.Note,
+            Status = "active",
+            SecretId = secretId,
+            KeyMask = mask,
+            CustomHost = customHost,
+            CustomHeaderNames = headers?.Keys.ToArray() ?? [],
+            CustomHeadersSecretId = headersSecretId,
+            CreatedAt = now,
+            UpdatedAt = now,
+            ExpiresAt = input.ExpiresAt,
+        };
+        await store.CreateVirtualKeyAsync(record, secrets, now, cancellationToken);
+        Invalidate();
+        return record;
+    }
+
+    public async Task<VirtualKeyRecord> UpdateAsync(string slug, VirtualKeyInput input, CancellationToken cancellationToken)
+    {
+        VirtualKeyRecord current = await store.GetVirtualKeyAsync(slug, cancellationToken)
+            ?? throw AdminProblem.NotFound($"Virtual key '{slug}'");
+        if (input.Provider is not null && !string.Equals(RequireProvider(input.Provider), current.Provider, StringComparison.OrdinalIgnoreCase))
+        {
+            throw AdminProblem.Validation("provider cannot change; create a new virtual key instead.");
+        }
+
+        if (input.ShareKeyWith is not null)
+        {
+            throw AdminProblem.Validation("share_key_with is only accepted on create.");
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        var secrets = new List<SealedSecret>();
+        VirtualKeyRecord next = current with { UpdatedAt = now };
+
+        if (input.Name is not null)
+        {
+            next = next with { Name = RequireName(input.Name) };
+        }
+
+        if (input.NoteGiven)
+        {
+            next = next with { Note = input.Note };
+        }
+
+        if (input.Status is not null)
+        {
+            next = next with { Status = input.Status is "active" or "disabled"
+                ? input.Status
+                : throw AdminProblem.Validation("status must be 'active' or 'disabled'.") };
+        }
+
+        if (input.ExpiresAtGiven)
+        {
+            next = next with { ExpiresAt = input.ExpiresAt };
+        }
+
+        if (input.CustomHostGiven)
+        {
+            string? host = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
+            if (host is null && providers.BaseUrlOf(current.Provider) is null)
+            {
+                throw AdminProblem.Validation($"Provider '{current.Provider}' is self-hosted: custom_host cannot be removed.");
+            }
+
+            next = next with { CustomHost = host };
+        }
+
+        // Rotation: the secret row is replaced in place (same id, fresh data key), so every virtual key sharing it moves
+        // to the new value together; requests already holding the old value finish with it.
+        if (!string.IsNullOrEmpty(input.Key))
+        {
+            string secretId = current.SecretId ?? Guid.CreateVersion7().ToString();
+            secrets.Add(vault.Seal(secretId, SecretPurpose.ProviderKey, current.WorkspaceId, input.Key));
+            next = next with { SecretId = secretId, KeyMask = SecretValue.MaskOf(input.Key) };
+        }
+
+        if (input.CustomHeaders is not null)
+        {
+            IReadOnlyDictionary<string, string> headers = CustomHeaderRules.Validate(input.CustomHeaders);
+            if (headers.Count == 0)
+            {
+                next = next with { CustomHeaderNames = [], CustomHeadersSecretId = null };
+            }
+            else
+            {
+                string headersId = current.CustomHeadersSecretId ?? Guid.CreateVersion7().ToString();
+                secrets.Add(vault.Seal(headersId, SecretPurpose.CustomHeaders, current.WorkspaceId, JsonSerializer.Serialize(headers)));
+                next = next with { CustomHeaderNames = headers.Keys.ToArray(), CustomHeadersSecretId = headersId };
+            }
+        }
+
+        await store.UpdateVirtualKeyAsync(next, secrets, now, cancellationToken);
+        Invalidate();
+        return next;
+    }
+
+    public async Task<bool> DeleteAsync(string slug, CancellationToken cancellationToken)
+    {
+        bool deleted = await store.DeleteVirtualKeyAsync(slug, cancellationToken);
+        Invalidate();
+        return deleted;
+    }
+
+    private async Task<ResolvedVirtualKey?> LoadAsync(string slug, CancellationToken cancellationToken)
+    {
+        VirtualKeyRecord? record = await store.GetVirtualKeyAsync(slug, cancellationToken);
+        if (record is null)
+        {
+            return null;
+        }
+
+        SealedSecret? key = record.SecretId is null ? null : await store.GetSecretAsync(record.SecretId, cancellationToken);
+        SealedSecret? headers = record.CustomHeadersSecretId is null
+            ? null
+            : await store.GetSecretAsync(record.CustomHeadersSecretId, cancellationToken);
+        Uri baseUrl = record.CustomHost is not null
+            ? new Uri(record.CustomHost)
+            : providers.BaseUrlOf(record.Provider) ?? throw new InvalidOperationException("A stored key has no base URL.");
+        return new ResolvedVirtualKey(record, baseUrl, key, headers);
+    }
+
+    private static string RequireName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
+        {
+            throw AdminProblem.Validation("name is required (1 to 200 characters).");
+        }
+
+        return name.Trim();
+    }
+
+    private string RequireProvider(string? provider)
+    {
+        if (string.IsNullOrWhiteSpace(provider))
+        {
+            throw AdminProblem.Validation("provider is required, for example 'openai'.");
+        }
+
+        if (!providers.IsKnown(provider))
+        {
+            throw AdminProblem.Validation(
+                $"Provider '{provider}' is not supported yet; supported: {string.Join(", ", providers.Ids)}.");
+        }
+
+        return providers.Canonical(provider);
+    }
+}
