@@ -48,8 +48,7 @@ internal sealed class GatewayHandler(
         CancellationToken aborted = context.RequestAborted;
         long startTimestamp = time.GetTimestamp();
         DateTimeOffset startedAt = time.GetUtcNow();
-        string traceId = TraceIdOf(request);
-        response.Headers[GatewayResponses.TraceIdHeader] = traceId;
+        string traceId = response.Headers[GatewayResponses.TraceIdHeader].ToString();
 
         var log = new RequestLogDraft(traceId, request.Method, "/v1/" + operation, startedAt);
         RequestBody body = RequestBody.Empty;
@@ -484,14 +483,6 @@ internal sealed class GatewayHandler(
 
         value = value.Trim();
         return value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value[7..].Trim() : value;
-    }
-
-    private static string TraceIdOf(HttpRequest request)
-    {
-        string? given = request.Headers[GatewayResponses.TraceIdHeader];
-        return !string.IsNullOrWhiteSpace(given) && given.Length <= 128 && given.All(c => c > ' ' && c < 127)
-            ? given
-            : Guid.NewGuid().ToString();
     }
 
     private async Task RefuseAsync(HttpContext context, RequestLogDraft log, GatewayError error)

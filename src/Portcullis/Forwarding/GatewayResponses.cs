@@ -24,6 +24,27 @@ internal static class GatewayResponses
         await response.Body.WriteAsync(Serialize(error), context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>The caller's trace id when it is a sane token (at most 128 visible ASCII characters), else a new one.</summary>
+    public static string TraceIdOf(HttpRequest request)
+    {
+        string? given = request.Headers[TraceIdHeader];
+        if (!string.IsNullOrWhiteSpace(given) && given.Length <= 128)
+        {
+            bool visible = true;
+            foreach (char c in given)
+            {
+                visible &= c > ' ' && c < 127;
+            }
+
+            if (visible)
+            {
+                return given;
+            }
+        }
+
+        return Guid.NewGuid().ToString();
+    }
+
     public static byte[] Serialize(GatewayError error)
     {
         using var buffer = new MemoryStream(256);

@@ -122,6 +122,8 @@ public static class GatewayHost
             limit.MaxRequestBodySize = 1024 * 1024;
         }
 
+        context.Response.Headers[GatewayResponses.TraceIdHeader] = GatewayResponses.TraceIdOf(context.Request);
+
         try
         {
             await next(context);
