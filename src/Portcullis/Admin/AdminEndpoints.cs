@@ -218,8 +218,23 @@ internal static class AdminEndpoints
         return Results.Json(AdminJson.List(await store.ListAuditAsync(offset, limit, cancellationToken), AdminJson.Audit));
     }
 
-    private static async Task<IResult> VaultStatus(VaultService vault, CancellationToken cancellationToken) =>
-        Results.Json(await vault.GetStatusAsync(cancellationToken));
+    private static async Task<IResult> VaultStatus(VaultService vault, CancellationToken cancellationToken)
+    {
+        VaultStatus status = await vault.GetStatusAsync(cancellationToken);
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["object"] = "vault",
+            ["key_source"] = status.Source,
+            ["active_version"] = status.ActiveVersion,
+            ["versions"] = status.Versions.Select(v => new Dictionary<string, object?>
+            {
+                ["version"] = v.Number,
+                ["created_at"] = v.CreatedAt,
+                ["retired_at"] = v.RetiredAt,
+                ["secrets"] = v.Secrets,
+            }).ToArray(),
+        });
+    }
 
     private static async Task<IResult> RotateMasterKey(
         HttpContext context, VaultService vault, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
