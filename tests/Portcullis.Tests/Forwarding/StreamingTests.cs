@@ -213,6 +213,31 @@ public sealed class StreamingTests(GatewayFixture fixture) : IClassFixture<Gatew
         Assert.Equal("client_cancelled", (await LogOfAsync(trace))["outcome"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Client_that_abandons_a_non_streamed_request_cancels_the_upstream_call()
+    {
+        using HttpClient client = await ClientAsync();
+        fixture.Mock.Enqueue(MockScript.Hang());
+        string trace = Guid.NewGuid().ToString();
+        int before = fixture.Mock.Requests.Count;
+        using var abandon = new CancellationTokenSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = GatewayFixture.Json("""{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"""),
+            Headers = { { "x-portkey-trace-id", trace } },
+        };
+
+        Task<HttpResponseMessage> sending = client.SendAsync(request, abandon.Token);
+        RecordedRequest upstream = await fixture.Mock.WaitForRequestAsync(before + 1, TimeSpan.FromSeconds(5));
+        DateTimeOffset leftAt = DateTimeOffset.UtcNow;
+        await abandon.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sending);
+        Assert.True(await upstream.WaitForDisconnectAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(upstream.DisconnectedAt - leftAt < TimeSpan.FromSeconds(1), $"upstream saw the disconnect after {upstream.DisconnectedAt - leftAt}");
+        Assert.Equal("client_cancelled", (await LogOfAsync(trace))["outcome"]!.GetValue<string>());
+    }
+
     private static int CountOf(string text, string part)
     {
         int count = 0;
