@@ -21,7 +21,19 @@ internal static class PortcullisCli
             LogsCommand(json),
         };
         root.Options.Add(json);
-        return await root.Parse(args).InvokeAsync();
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+            {
+                Console.Error.WriteLine($"portcullis: {error.Message}");
+            }
+
+            Console.Error.WriteLine("Run 'portcullis --help' for usage.");
+            return AdminClient.ExitUsage;
+        }
+
+        return await parsed.InvokeAsync();
     }
 
     private static Command VirtualKeysCommand(Option<bool> json)

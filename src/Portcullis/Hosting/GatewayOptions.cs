@@ -42,9 +42,6 @@ public sealed class GatewayOptions
     /// <summary>Hosts that custom hosts may resolve to even when they are link-local or metadata addresses.</summary>
     public List<string> AllowedCustomHosts { get; set; } = [];
 
-    /// <summary>Suppresses the console banner that prints a generated admin key (tests read it from the result instead).</summary>
-    public bool Quiet { get; set; }
-
     public string DatabasePath => Path.Combine(DataDirectory, "portcullis.db");
 
     public string MasterKeyFilePath => Path.Combine(DataDirectory, "master.key");

@@ -51,7 +51,6 @@ public sealed class GatewayFixture : IAsyncLifetime
             Urls = "http://127.0.0.1:0",
             DataDirectory = DataDirectory,
             AdminKey = AdminKeyValue,
-            Quiet = true,
             ProviderBaseUrls = { ["openai"] = Mock.BaseUrl.ToString() },
         };
         Configure?.Invoke(Options);
