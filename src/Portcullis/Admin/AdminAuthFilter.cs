@@ -52,7 +52,14 @@ internal sealed class AdminAuthFilter(string scope) : IEndpointFilter
             ["error"] = new Dictionary<string, object?>
             {
                 ["message"] = problem.Message,
-                ["type"] = problem.Status switch { 401 => "authentication_error", 403 => "permission_error", 404 => "not_found_error", 409 => "conflict_error", _ => "invalid_request_error" },
+                ["type"] = problem.Status switch
+                {
+                    401 => "authentication_error",
+                    403 => "permission_error",
+                    404 => "not_found_error",
+                    409 => "conflict_error",
+                    _ => "invalid_request_error",
+                },
                 ["param"] = null,
                 ["code"] = problem.Code,
             },

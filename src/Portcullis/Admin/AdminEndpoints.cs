@@ -152,7 +152,10 @@ internal static class AdminEndpoints
         ApiKeyRecord next = current;
         if (AdminJson.String(body, "name") is { } name)
         {
-            next = next with { Name = name.Length is > 0 and <= 200 ? name : throw AdminProblem.Validation("name must be 1 to 200 characters.") };
+            next = next with
+            {
+                Name = name.Length is > 0 and <= 200 ? name : throw AdminProblem.Validation("name must be 1 to 200 characters."),
+            };
         }
 
         if (AdminJson.Has(body, "description"))
@@ -176,7 +179,12 @@ internal static class AdminEndpoints
 
         if (AdminJson.String(body, "status") is { } status)
         {
-            next = next with { Status = status is "active" or "disabled" ? status : throw AdminProblem.Validation("status must be 'active' or 'disabled'.") };
+            next = next with
+            {
+                Status = status is "active" or "disabled"
+                    ? status
+                    : throw AdminProblem.Validation("status must be 'active' or 'disabled'."),
+            };
         }
 
         if (AdminJson.Has(body, "expires_at"))

@@ -7,7 +7,8 @@ namespace Portcullis.Admin;
 /// <summary>Reads admin request bodies field by field and shapes admin responses with Portkey's field names.</summary>
 internal static class AdminJson
 {
-    public static async Task<JsonElement> ReadObjectAsync(Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellationToken)
+    public static async Task<JsonElement> ReadObjectAsync(
+        Microsoft.AspNetCore.Http.HttpRequest request, CancellationToken cancellationToken)
     {
         try
         {

@@ -56,7 +56,8 @@ internal static class PortcullisCli
         var status = new Option<string?>("--status") { Description = "active or disabled." };
         var slug = new Argument<string>("slug") { Description = "The virtual key's slug." };
 
-        var create = new Command("create", "Create a virtual key.") { name, provider, key, keyEnv, keyStdin, note, customHost, header, share };
+        var create = new Command("create", "Create a virtual key.")
+            { name, provider, key, keyEnv, keyStdin, note, customHost, header, share };
         create.SetAction((r, ct) => WithClient(client =>
         {
             JsonObject body = new() { ["name"] = r.GetValue(name), ["provider"] = r.GetValue(provider) };
@@ -76,11 +77,11 @@ internal static class PortcullisCli
 
         var list = new Command("list", "List virtual keys.");
         list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/virtual-keys?page_size=500", null,
-            r.GetValue(json), n => Lines(n["data"], k => $"{k?["slug"]}\t{k?["provider"]}\t{k?["status"]}\t{k?["masked_api_key"]}\t{k?["name"]}"), ct)));
+            r.GetValue(json), n => Lines(n["data"], k => Row(k, "slug", "provider", "status", "masked_api_key", "name")), ct)));
 
         var get = new Command("get", "Show a virtual key.") { slug };
-        get.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}",
-            null, r.GetValue(json), n => Describe(n), ct)));
+        get.SetAction((r, ct) => WithClient(client => client.SendAsync(
+            HttpMethod.Get, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}", null, r.GetValue(json), Describe, ct)));
 
         var update = new Command("update", "Change a virtual key; --key rotates its provider secret.")
             { slug, name, key, keyEnv, keyStdin, note, customHost, header, status };
@@ -132,7 +133,8 @@ internal static class PortcullisCli
         create.SetAction((r, ct) => WithClient(client =>
         {
             var scopeList = new JsonArray();
-            foreach (string scope in (r.GetValue(scopes) ?? "completions.write").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            string requested = r.GetValue(scopes) ?? "completions.write";
+            foreach (string scope in requested.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             {
                 scopeList.Add(scope);
             }
@@ -147,8 +149,8 @@ internal static class PortcullisCli
             r.GetValue(json), n => Lines(n["data"], k => $"{k?["id"]}\t{k?["type"]}\t{k?["status"]}\t{k?["key"]}\t{k?["name"]}"), ct)));
 
         var get = new Command("get", "Show an API key.") { id };
-        get.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}",
-            null, r.GetValue(json), Describe, ct)));
+        get.SetAction((r, ct) => WithClient(client => client.SendAsync(
+            HttpMethod.Get, $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}", null, r.GetValue(json), Describe, ct)));
 
         var delete = new Command("delete", "Delete an API key.") { id };
         delete.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Delete,
@@ -178,7 +180,8 @@ internal static class PortcullisCli
     {
         var command = new Command("logs", "List recent request logs.");
         command.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/logs?page_size=100", null, r.GetValue(json),
-            n => Lines(n["data"], l => $"{l?["created_at"]}\t{l?["status"]}\t{l?["virtual_key"]}\t{l?["model"]}\t{l?["prompt_tokens"]}/{l?["completion_tokens"]}\t{l?["trace_id"]}"), ct)));
+            n => Lines(n["data"], l => Row(l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "trace_id")),
+            ct)));
         return command;
     }
 
@@ -249,6 +252,9 @@ internal static class PortcullisCli
 
     private static string Lines(JsonNode? items, Func<JsonNode?, string> line) =>
         items is JsonArray array && array.Count > 0 ? string.Join(Environment.NewLine, array.Select(line)) : "(none)";
+
+    private static string Row(JsonNode? item, params string[] fields) =>
+        string.Join('\t', fields.Select(f => item?[f]?.ToString() ?? "-"));
 
     private static string Describe(JsonNode node) =>
         node is JsonObject o ? string.Join(Environment.NewLine, o.Select(p => $"{p.Key}: {p.Value?.ToJsonString()}")) : node.ToJsonString();

@@ -347,7 +347,8 @@ internal sealed class GatewayHandler(
                 {
                     read = await upstreamBody.ReadAsync(buffer.AsMemory(length), idle.Token);
                 }
-                catch (Exception e) when (!aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
+                catch (Exception e) when (
+                    !aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
                 {
                     log.Outcome = e is OperationCanceledException ? "timeout" : "upstream_cut";
                     response.Headers.ContentLength = null;
@@ -381,7 +382,8 @@ internal sealed class GatewayHandler(
         }
     }
 
-    private static async Task WriteUpstreamErrorAsync(HttpResponse response, Stream upstreamBody, string provider, CancellationToken aborted)
+    private static async Task WriteUpstreamErrorAsync(
+        HttpResponse response, Stream upstreamBody, string provider, CancellationToken aborted)
     {
         using var reader = new StreamReader(upstreamBody);
         char[] chunk = new char[64 * 1024];

@@ -25,7 +25,8 @@ internal sealed class RequestBody : IDisposable
     /// Reads the whole body, or reports that it is larger than <paramref name="limit"/> (declared or counted, chunked
     /// bodies included). An oversized body is drained, up to a bound, so the client can read the 413.
     /// </summary>
-    public static async ValueTask<RequestBody?> ReadAsync(Stream body, long? declaredLength, long limit, CancellationToken cancellationToken)
+    public static async ValueTask<RequestBody?> ReadAsync(
+        Stream body, long? declaredLength, long limit, CancellationToken cancellationToken)
     {
         if (declaredLength > limit)
         {

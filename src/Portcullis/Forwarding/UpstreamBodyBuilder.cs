@@ -24,7 +24,8 @@ internal static class UpstreamBodyBuilder
         {
             if (facts.StreamOptionsStart >= 0)
             {
-                edits.Add((facts.StreamOptionsStart, facts.StreamOptionsEnd, MergedOptions(body.Span[facts.StreamOptionsStart..facts.StreamOptionsEnd])));
+                Range options = facts.StreamOptionsStart..facts.StreamOptionsEnd;
+                edits.Add((facts.StreamOptionsStart, facts.StreamOptionsEnd, MergedOptions(body.Span[options])));
             }
             else
             {

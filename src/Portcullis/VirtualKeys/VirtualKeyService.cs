@@ -135,7 +135,8 @@ internal sealed class VirtualKeyService(
     {
         VirtualKeyRecord current = await store.GetVirtualKeyAsync(slug, cancellationToken)
             ?? throw AdminProblem.NotFound($"Virtual key '{slug}'");
-        if (input.Provider is not null && !string.Equals(RequireProvider(input.Provider), current.Provider, StringComparison.OrdinalIgnoreCase))
+        if (input.Provider is not null &&
+            !string.Equals(RequireProvider(input.Provider), current.Provider, StringComparison.OrdinalIgnoreCase))
         {
             throw AdminProblem.Validation("provider cannot change; create a new virtual key instead.");
         }
