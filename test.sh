@@ -29,9 +29,10 @@ dotnet test Portcullis.sln -c Debug --no-build -nologo --logger "console;verbosi
 status=${PIPESTATUS[0]}
 set -e
 
-passed=$(grep -Eo 'Passed: +[0-9]+' "$output" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -Eo 'Failed: +[0-9]+' "$output" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -Eo 'Skipped: +[0-9]+' "$output" | awk '{s+=$2} END {print s+0}')
+count() { { grep -E "^ +$1: +[0-9]+\$" "$output" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 rm -f "$output"
 echo
 echo "Tests: ${passed} passed, ${failed} failed, ${skipped} skipped"

@@ -69,7 +69,12 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     private async Task StartGatewayAsync()
     {
-        _gateway = await GatewayHost.BuildAsync(Options, Time, logging => logging.AddProvider(Logs));
+        _gateway = await GatewayHost.BuildAsync(Options, Time, logging =>
+        {
+            logging.ClearProviders();
+            logging.SetMinimumLevel(LogLevel.Debug);
+            logging.AddProvider(Logs);
+        });
         await _gateway.StartAsync();
         BaseUrl = new Uri(_gateway.Addresses.First().Replace("[::]", "127.0.0.1"));
         Admin?.Dispose();
