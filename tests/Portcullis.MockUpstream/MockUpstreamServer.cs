@@ -45,7 +45,7 @@ public sealed class MockUpstreamServer : IAsyncDisposable
         BaseUrl = new Uri("http://127.0.0.1/v1");
     }
 
-    /// <summary>The OpenAI base URL to point a gateway at, e.g. <c>http://127.0.0.1:41234/v1</c> (no trailing slash).</summary>
+    /// <summary>The OpenAI base URL for a gateway, e.g. <c>http://127.0.0.1:41234/v1</c> (no trailing slash).</summary>
     public Uri BaseUrl { get; private set; }
 
     /// <summary>The TCP port the server listens on.</summary>
@@ -137,9 +137,12 @@ public sealed class MockUpstreamServer : IAsyncDisposable
     /// Waits until at least <paramref name="count"/> requests are recorded and returns the
     /// <paramref name="count"/>-th (1-based). Throws <see cref="TimeoutException"/> after <paramref name="timeout"/>.
     /// </summary>
-    public Task<RecordedRequest> WaitForRequestAsync(int count, TimeSpan timeout) => _journal.WaitForAsync(count, timeout);
+    public Task<RecordedRequest> WaitForRequestAsync(int count, TimeSpan timeout) =>
+        _journal.WaitForAsync(count, timeout);
 
-    /// <summary>Queues a script: queued scripts answer the next requests in FIFO order, then the default behaviour resumes.</summary>
+    /// <summary>
+    /// Queues a script: queued scripts answer the next requests in FIFO order, then the default behaviour resumes.
+    /// </summary>
     public void Enqueue(MockScript script)
     {
         ArgumentNullException.ThrowIfNull(script);

@@ -31,7 +31,8 @@ internal static class Program
         var options = new MockUpstreamOptions { Port = port, BenchmarkMode = bench };
         await using (MockUpstreamServer server = await MockUpstreamServer.StartAsync(options).ConfigureAwait(false))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"listening on http://127.0.0.1:{server.Port}"));
+            string url = string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{server.Port}");
+            Console.WriteLine("listening on " + url);
             await stop.Task.ConfigureAwait(false);
         }
 

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
 
 namespace Portcullis.MockUpstream;
 
@@ -29,12 +31,13 @@ public sealed record RecordedRequest(
     public bool ClientDisconnected => _disconnected.Task.IsCompleted;
 
     /// <summary>When the mock noticed the disconnect; null while <see cref="ClientDisconnected"/> is false.</summary>
-    public DateTimeOffset? DisconnectedAt => _disconnected.Task.IsCompletedSuccessfully ? _disconnected.Task.Result : null;
+    public DateTimeOffset? DisconnectedAt =>
+        _disconnected.Task.IsCompletedSuccessfully ? _disconnected.Task.Result : null;
 
     /// <summary>The body decoded as UTF-8.</summary>
     public string BodyText => Encoding.UTF8.GetString(Body);
 
-    /// <summary>Waits until the client disconnects; false if it has not done so within <paramref name="timeout"/>.</summary>
+    /// <summary>Waits for the client to disconnect; false if it has not within <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitForDisconnectAsync(TimeSpan timeout)
     {
         try
@@ -50,6 +53,16 @@ public sealed record RecordedRequest(
 
     internal void MarkDisconnected(DateTimeOffset at) => _disconnected.TrySetResult(at);
 
+    // Keeps ToString (and so assertion messages) short and secret-free: no headers, no body text.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"Method = {Method}, PathAndQuery = {PathAndQuery}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"Body = {Body.Length} bytes, BodySha256Hex = {BodySha256Hex}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"ReceivedAt = {ReceivedAt:O}, ");
+        builder.Append(CultureInfo.InvariantCulture, $"ClientDisconnected = {ClientDisconnected}");
+        return true;
+    }
+
     internal static RecordedRequest From(HttpContext context, byte[] body, DateTimeOffset receivedAt)
     {
         HttpRequest request = context.Request;
@@ -59,9 +72,11 @@ public sealed record RecordedRequest(
             ?? request.Path.ToUriComponent() + request.QueryString.ToUriComponent();
 
         var headers = new Dictionary<string, string>(request.Headers.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues> header in request.Headers)
+        foreach (KeyValuePair<string, StringValues> header in request.Headers)
         {
-            headers[header.Key] = header.Value.Count == 1 ? header.Value[0] ?? "" : string.Join(", ", header.Value.ToArray());
+            headers[header.Key] = header.Value.Count == 1
+                ? header.Value[0] ?? ""
+                : string.Join(", ", header.Value.ToArray());
         }
 
         string sha = Convert.ToHexStringLower(SHA256.HashData(body));

@@ -26,7 +26,8 @@ internal sealed class BenchmarkReplies
 
     private BenchmarkReplies(TimeProvider time)
     {
-        var id = new CompletionIdentity("chatcmpl-BenchMarkFixedReply0000000000", time.GetUtcNow().ToUnixTimeSeconds(), Model);
+        long created = time.GetUtcNow().ToUnixTimeSeconds();
+        var id = new CompletionIdentity("chatcmpl-BenchMarkFixedReply0000000000", created, Model);
 
         // 1. The non-streaming answer: enough words for a body of about 1 KB.
         string[] words = TakeWords(110);
@@ -66,7 +67,11 @@ internal sealed class BenchmarkReplies
 
     public static BenchmarkReplies Build(TimeProvider time) => new(time);
 
-    private static SseFrameBuffer BuildStream(CompletionIdentity id, int contentFrames, TokenUsage usage, bool includeUsage)
+    private static SseFrameBuffer BuildStream(
+        CompletionIdentity id,
+        int contentFrames,
+        TokenUsage usage,
+        bool includeUsage)
     {
         string[] words = TakeWords(contentFrames);
         string[] deltas = [.. words.Select((word, i) => i == 0 ? word : " " + word)];

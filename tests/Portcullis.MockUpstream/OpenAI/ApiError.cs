@@ -13,7 +13,8 @@ internal readonly record struct ApiError(int Status, string Message, string Type
         null,
         null);
 
-    public static ApiError BodyNotObject() => new(400, "Invalid body: expected a JSON object.", InvalidRequest, null, null);
+    public static ApiError BodyNotObject() =>
+        new(400, "Invalid body: expected a JSON object.", InvalidRequest, null, null);
 
     public static ApiError MissingModel() => new(400, "you must provide a model parameter", InvalidRequest, null, null);
 
@@ -21,7 +22,11 @@ internal readonly record struct ApiError(int Status, string Message, string Type
         new(400, $"Missing required parameter: '{param}'.", InvalidRequest, param, "missing_required_parameter");
 
     public static ApiError InvalidType(string param, string expected, string got) => new(
-        400, $"Invalid type for '{param}': expected {expected}, but got {got} instead.", InvalidRequest, param, "invalid_type");
+        400,
+        $"Invalid type for '{param}': expected {expected}, but got {got} instead.",
+        InvalidRequest,
+        param,
+        "invalid_type");
 
     public static ApiError EmptyArray(string param) => new(
         400,

@@ -5,9 +5,9 @@ namespace Portcullis.MockUpstream.OpenAI;
 /// <summary>A validated <c>POST /v1/embeddings</c> body. <see cref="Inputs"/> live as long as their document.</summary>
 /// <param name="Model">Echoed in the answer.</param>
 /// <param name="Inputs">Each input: a non-empty string, or a non-empty array of integer tokens.</param>
-/// <param name="PromptTokens">Text inputs count length (UTF-8 bytes) / 4, at least 1; token inputs their length.</param>
+/// <param name="PromptTokens">A text input counts its UTF-8 length / 4, at least 1; a token input its length.</param>
 /// <param name="Dimensions">Vector length: <c>dimensions</c>, else 3072 for *-large models, else 1536.</param>
-/// <param name="Base64">Whether <c>encoding_format</c> is <c>base64</c> (little-endian float32, Base64-encoded).</param>
+/// <param name="Base64">Whether <c>encoding_format</c> is <c>base64</c> (little-endian float32, then Base64).</param>
 internal sealed record EmbeddingRequest(
     string Model,
     IReadOnlyList<JsonElement> Inputs,
@@ -40,7 +40,9 @@ internal sealed record EmbeddingRequest(
             base64 = format.ValueKind == JsonValueKind.String && format.ValueEquals("base64");
             if (!base64 && !(format.ValueKind == JsonValueKind.String && format.ValueEquals("float")))
             {
-                string value = format.ValueKind == JsonValueKind.String ? format.GetString() ?? "" : format.GetRawText();
+                string value = format.ValueKind == JsonValueKind.String
+                    ? format.GetString() ?? ""
+                    : format.GetRawText();
                 error = ApiError.InvalidValue("encoding_format", value, "'float' and 'base64'");
                 return null;
             }

@@ -34,7 +34,7 @@ internal static class JsonReply
         return writer;
     }
 
-    /// <summary>Sends what was written since <see cref="Begin"/>; the bytes are copied out before the first await.</summary>
+    /// <summary>Sends what was written since <see cref="Begin"/>; the bytes are copied before any await.</summary>
     public static async Task SendAsync(HttpResponse response, int status, Utf8JsonWriter writer, CancellationToken ct)
     {
         writer.Flush();
@@ -55,7 +55,11 @@ internal static class JsonReply
     }
 
     /// <summary>Sends pre-built JSON bytes.</summary>
-    public static async Task SendAsync(HttpResponse response, int status, ReadOnlyMemory<byte> json, CancellationToken ct)
+    public static async Task SendAsync(
+        HttpResponse response,
+        int status,
+        ReadOnlyMemory<byte> json,
+        CancellationToken ct)
     {
         response.StatusCode = status;
         response.ContentType = JsonContentType;

@@ -7,7 +7,7 @@ namespace Portcullis.MockUpstream.OpenAI;
 /// <summary>Small JSON helpers shared by the endpoints.</summary>
 internal static class JsonShapes
 {
-    /// <summary>Writer settings for every answer: compact, and no escaping of characters JSON does not require.</summary>
+    /// <summary>Writer settings for every answer: compact, escaping only what JSON requires.</summary>
     public static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,

@@ -61,6 +61,7 @@ internal sealed class OpenAIEmulator
             }
         }
 
-        return JsonReply.ErrorAsync(context.Response, ApiError.UnknownUrl(request.Method, path), context.RequestAborted);
+        ApiError unknown = ApiError.UnknownUrl(request.Method, path);
+        return JsonReply.ErrorAsync(context.Response, unknown, context.RequestAborted);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Text.Json;
 
@@ -39,18 +40,33 @@ internal sealed class SseFrameBuffer
         _frameEnds.Add(_bytes.WrittenCount);
     }
 
-    /// <summary>Writes every frame, flushing each, with <paramref name="gap"/> before every frame but the first.</summary>
+    /// <summary>
+    /// Writes every frame, flushing each. With a <paramref name="gap"/>, frame i is due <c>i × gap</c> after the
+    /// first: waits are measured from that schedule rather than chained, so timer overshoot (often several
+    /// milliseconds) does not pile up and the mean gap stays at <paramref name="gap"/>.
+    /// </summary>
     public async Task WriteToAsync(PipeWriter pipe, TimeSpan gap, CancellationToken ct)
     {
         ReadOnlyMemory<byte> all = _bytes.WrittenMemory;
+        long firstSent = 0;
         int start = 0;
         for (int i = 0; i < _frameEnds.Count; i++)
         {
-            if (i > 0 && gap > TimeSpan.Zero)
+            // 1. Keep to the schedule.
+            if (i == 0)
             {
-                await Task.Delay(gap, ct).ConfigureAwait(false);
+                firstSent = Stopwatch.GetTimestamp();
+            }
+            else if (gap > TimeSpan.Zero)
+            {
+                TimeSpan wait = (gap * i) - Stopwatch.GetElapsedTime(firstSent);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, ct).ConfigureAwait(false);
+                }
             }
 
+            // 2. One frame, flushed.
             int end = _frameEnds[i];
             FlushResult result = await pipe.WriteAsync(all[start..end], ct).ConfigureAwait(false);
             if (result.IsCompleted || result.IsCanceled)

@@ -31,7 +31,7 @@ internal static class TextCompletionPayloads
         w.WriteEndObject();
     }
 
-    /// <summary>A content chunk per delta per choice, a finish chunk per choice, the usage chunk if asked, [DONE].</summary>
+    /// <summary>A chunk per delta per choice, a finish chunk per choice, the usage chunk if asked, [DONE].</summary>
     public static SseFrameBuffer BuildStream(
         CompletionIdentity id,
         IReadOnlyList<string> deltas,

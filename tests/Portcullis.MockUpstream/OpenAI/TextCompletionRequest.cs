@@ -5,7 +5,7 @@ namespace Portcullis.MockUpstream.OpenAI;
 /// <summary>The parts of a validated <c>POST /v1/completions</c> body the mock's answer depends on.</summary>
 /// <param name="Model">Echoed in the answer.</param>
 /// <param name="Prompts">How many prompts were sent; each gets <paramref name="PerPrompt"/> choices.</param>
-/// <param name="PromptTokens">Text prompts count length (UTF-8 bytes) / 4, at least 1; token prompts their length.</param>
+/// <param name="PromptTokens">A text prompt counts its UTF-8 length / 4, at least 1; a token prompt its length.</param>
 /// <param name="Stream">Whether to answer as server-sent events.</param>
 /// <param name="IncludeUsage">Whether a streamed answer ends with a usage chunk.</param>
 /// <param name="PerPrompt">The <c>n</c> parameter (default 1).</param>

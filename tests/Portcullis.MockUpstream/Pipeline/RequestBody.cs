@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Portcullis.MockUpstream.Pipeline;
 
@@ -12,7 +13,7 @@ internal readonly record struct RequestBody(byte[] Bytes, bool Complete)
     public static async Task<RequestBody> ReadAsync(HttpRequest request, CancellationToken ct)
     {
         long? length = request.ContentLength;
-        if (length == 0)
+        if (length == 0 || request.HttpContext.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
         {
             return new RequestBody([], true);
         }
@@ -21,7 +22,7 @@ internal readonly record struct RequestBody(byte[] Bytes, bool Complete)
         if (length is > 0 and <= int.MaxValue)
         {
             byte[] buffer = GC.AllocateUninitializedArray<byte>((int)length.Value);
-            (int filled, bool ended) = await FillAsync(request.Body, buffer, ct).ConfigureAwait(false);
+            (int filled, _) = await FillAsync(request.Body, buffer, ct).ConfigureAwait(false);
             return filled == buffer.Length ? new RequestBody(buffer, true) : new RequestBody(buffer[..filled], false);
         }
 
@@ -56,7 +57,10 @@ internal readonly record struct RequestBody(byte[] Bytes, bool Complete)
     /// Reads into <paramref name="target"/> until it is full or the body ends. Ended is true when the body ended
     /// normally; a short fill with Ended false means the client went away.
     /// </summary>
-    private static async Task<(int Filled, bool Ended)> FillAsync(Stream body, Memory<byte> target, CancellationToken ct)
+    private static async Task<(int Filled, bool Ended)> FillAsync(
+        Stream body,
+        Memory<byte> target,
+        CancellationToken ct)
     {
         int filled = 0;
         try

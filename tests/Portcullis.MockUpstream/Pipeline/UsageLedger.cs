@@ -1,6 +1,6 @@
 namespace Portcullis.MockUpstream.Pipeline;
 
-/// <summary>Running totals of the token usage the mock reported: the ground truth a gateway's spend is checked against.</summary>
+/// <summary>Running totals of the usage the mock reported: the truth a gateway's spend is checked against.</summary>
 internal sealed class UsageLedger
 {
     private long _prompt;
