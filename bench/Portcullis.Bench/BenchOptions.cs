@@ -23,6 +23,12 @@ internal sealed class BenchOptions
     /// <summary>Unmeasured load before each throughput run (default 2 s), so JIT tiers and pools settle first.</summary>
     public TimeSpan WarmUp { get; private init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Unmeasured load on each server and payload before the first measurement (default 8 s), so tiered compilation
+    /// has finished re-compiling the hot paths: a one-time start-up cost is not a per-request cost.
+    /// </summary>
+    public TimeSpan Settle { get; private init; } = TimeSpan.FromSeconds(8);
+
     /// <summary>Concurrent connections of the throughput runs (default 32, the figure the goals are stated at).</summary>
     public int Connections { get; private init; } = 32;
 
@@ -93,6 +99,7 @@ internal sealed class BenchOptions
         {
             Duration = seconds is { } given ? TimeSpan.FromSeconds(given) : defaults.Duration / divisor,
             WarmUp = defaults.WarmUp / divisor,
+            Settle = defaults.Settle / divisor,
             Connections = connections ?? defaults.Connections,
             LatencyRequests = defaults.LatencyRequests / divisor,
             PacedStreams = defaults.PacedStreams / divisor,

@@ -34,7 +34,16 @@ internal static class BenchRun
         MachineCpu.Sample? machineAtStart = machine.Take();
         double? loadAtStart = MachineCpu.LoadAverage();
 
-        // 3. Throughput, direct then Portcullis for each payload.
+        // 3. Let the JIT settle on both servers; then throughput, direct then Portcullis for each payload.
+        Progress.Say($"settling: {options.Settle.TotalSeconds:0.#} s of unmeasured load per server and payload");
+        foreach (Payload payload in (Payload[])[Payload.Chat, Payload.Stream])
+        {
+            await ThroughputRun.RunAsync(direct, payload, options.Connections, options.Settle, TimeSpan.FromMilliseconds(100),
+                bed.Mock, machine, cancellationToken);
+            await ThroughputRun.RunAsync(gateway, payload, options.Connections, options.Settle, TimeSpan.FromMilliseconds(100),
+                bed.Gateway, machine, cancellationToken);
+        }
+
         Progress.Say(string.Create(CultureInfo.InvariantCulture, $"throughput: {options.Connections} connections, " +
             $"{options.WarmUp.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s per run"));
         ThroughputResult directChat = await ThroughputAsync(direct, Payload.Chat, bed.Mock);

@@ -10,7 +10,7 @@ namespace Portcullis.ApiKeys;
 /// </summary>
 internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, ApiKeyRecord?> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Caller?> _byHash = new(StringComparer.Ordinal);
 
     public const string DefaultWorkspace = "default";
 
@@ -27,29 +27,26 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
             return null;
         }
 
-        string hash = Convert.ToHexString(hasher.Hash(presentedKey));
-        if (!_byHash.TryGetValue(hash, out ApiKeyRecord? record))
+        byte[] hashBytes = hasher.Hash(presentedKey);
+        string hash = Convert.ToHexString(hashBytes);
+        if (!_byHash.TryGetValue(hash, out Caller? caller))
         {
-            record = await store.FindApiKeyByHashAsync(Convert.FromHexString(hash), cancellationToken);
+            ApiKeyRecord? found = await store.FindApiKeyByHashAsync(hashBytes, cancellationToken);
+            caller = found is null ? null : new Caller(found);
             if (_byHash.Count > 100_000)
             {
                 _byHash.Clear();
             }
 
-            _byHash[hash] = record;
+            _byHash[hash] = caller;
         }
 
-        if (record is null || record.Status != "active")
+        if (caller is null || caller.Record.Status != "active")
         {
             return null;
         }
 
-        if (record.ExpiresAt is { } expires && expires <= time.GetUtcNow())
-        {
-            return null;
-        }
-
-        return new Caller(record);
+        return caller.Record.ExpiresAt is { } expires && expires <= time.GetUtcNow() ? null : caller;
     }
 
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(

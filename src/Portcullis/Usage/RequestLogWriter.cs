@@ -15,6 +15,8 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
     private readonly Channel<RequestLogRecord> _channel = Channel.CreateUnbounded<RequestLogRecord>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
+    private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
+
     public void Enqueue(RequestLogRecord record) => _channel.Writer.TryWrite(record);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -34,6 +36,16 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
             while (batch.Count < 500 && reader.TryRead(out RequestLogRecord? record))
             {
                 batch.Add(record);
+            }
+
+            // Under load, a short wait gathers a bigger batch: one commit (and one fsync) for many requests.
+            if (batch.Count < 500 && !reader.Completion.IsCompleted)
+            {
+                await Task.Delay(BatchWindow, CancellationToken.None);
+                while (batch.Count < 500 && reader.TryRead(out RequestLogRecord? record))
+                {
+                    batch.Add(record);
+                }
             }
 
             for (int attempt = 1; ; attempt++)

@@ -104,7 +104,7 @@ internal sealed class EnvelopeSealer(MasterKeyRing ring)
         }
 
         byte[]? key = OpenBlob(
-            master.Bytes,
+            master,
             sealedSecret.WrappedDataKey,
             KeyAad(sealedSecret.Purpose, sealedSecret.WorkspaceId, sealedSecret.Id, sealedSecret.MasterKeyVersion));
         if (key is null || key.Length != AesGcmCipher.KeySize)
@@ -115,6 +115,38 @@ internal sealed class EnvelopeSealer(MasterKeyRing ring)
         key.CopyTo(dataKey);
         CryptographicOperations.ZeroMemory(key);
         return true;
+    }
+
+    // Unwrapping happens on every request, so each thread keeps the cipher of each master key it has used.
+    [ThreadStatic]
+    private static Dictionary<MasterKey, AesGcm>? t_masterCiphers;
+
+    private static byte[]? OpenBlob(MasterKey master, byte[] blob, byte[] aad)
+    {
+        if (blob.Length < HeaderSize + AesGcmCipher.TagSize || blob[0] != FormatVersion)
+        {
+            return null;
+        }
+
+        t_masterCiphers ??= new Dictionary<MasterKey, AesGcm>(ReferenceEqualityComparer.Instance);
+        if (!t_masterCiphers.TryGetValue(master, out AesGcm? cipher))
+        {
+            cipher = new AesGcm(master.Bytes, AesGcmCipher.TagSize);
+            t_masterCiphers[master] = cipher;
+        }
+
+        var clear = new byte[blob.Length - HeaderSize - AesGcmCipher.TagSize];
+        int length = clear.Length;
+        try
+        {
+            cipher.Decrypt(
+                blob.AsSpan(1, AesGcmCipher.NonceSize), blob.AsSpan(HeaderSize, length), blob.AsSpan(HeaderSize + length), clear, aad);
+            return clear;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
     }
 
     private static byte[] SealBlob(ReadOnlySpan<byte> key, ReadOnlySpan<byte> plaintext, byte[] aad)

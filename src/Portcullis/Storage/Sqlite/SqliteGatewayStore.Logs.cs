@@ -8,38 +8,69 @@ internal sealed partial class SqliteGatewayStore
         "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
         "latency_ms, prompt_tokens, completion_tokens, total_tokens";
 
+    // The request-log writer is a single background reader, so it keeps one connection and one prepared statement.
+    private SqliteConnection? _logConnection;
+    private SqliteCommand? _logInsert;
+
     public async Task InsertRequestLogsAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken)
     {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
-            $"""
-            INSERT INTO request_logs ({RequestLogColumns})
-            VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream, $latency,
-                    $prompt, $completion, $total)
-            ON CONFLICT (id) DO NOTHING
-            """;
-        foreach (RequestLogRecord r in records)
+        if (_logConnection is null || _logInsert is null)
         {
-            command.Parameters.Clear();
-            foreach ((string name, object? value) in (ReadOnlySpan<(string, object?)>)
-            [
-                ("$id", r.Id), ("$at", Time(r.StartedAt)), ("$trace", r.TraceId), ("$key", r.ApiKeyId),
-                ("$slug", r.VirtualKeySlug), ("$provider", r.Provider), ("$model", r.Model), ("$method", r.Method),
-                ("$path", r.Path), ("$status", r.Status), ("$outcome", r.Outcome), ("$stream", r.Stream ? 1 : 0),
-                ("$latency", r.LatencyMs), ("$prompt", r.PromptTokens), ("$completion", r.CompletionTokens),
-                ("$total", r.TotalTokens),
-            ])
+            _logConnection = await OpenAsync(cancellationToken);
+            _logInsert = _logConnection.CreateCommand();
+            _logInsert.CommandText =
+                $"""
+                INSERT INTO request_logs ({RequestLogColumns})
+                VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
+                        $latency, $prompt, $completion, $total)
+                ON CONFLICT (id) DO NOTHING
+                """;
+            foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
+                "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total"])
             {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
 
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            _logInsert.Prepare();
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        try
+        {
+            await using var transaction = (SqliteTransaction)await _logConnection.BeginTransactionAsync(cancellationToken);
+            _logInsert.Transaction = transaction;
+            SqliteParameterCollection p = _logInsert.Parameters;
+            foreach (RequestLogRecord r in records)
+            {
+                p[0].Value = r.Id;
+                p[1].Value = Time(r.StartedAt);
+                p[2].Value = r.TraceId;
+                p[3].Value = (object?)r.ApiKeyId ?? DBNull.Value;
+                p[4].Value = (object?)r.VirtualKeySlug ?? DBNull.Value;
+                p[5].Value = (object?)r.Provider ?? DBNull.Value;
+                p[6].Value = (object?)r.Model ?? DBNull.Value;
+                p[7].Value = r.Method;
+                p[8].Value = r.Path;
+                p[9].Value = r.Status;
+                p[10].Value = r.Outcome;
+                p[11].Value = r.Stream ? 1 : 0;
+                p[12].Value = r.LatencyMs;
+                p[13].Value = (object?)r.PromptTokens ?? DBNull.Value;
+                p[14].Value = (object?)r.CompletionTokens ?? DBNull.Value;
+                p[15].Value = (object?)r.TotalTokens ?? DBNull.Value;
+                await _logInsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch
+        {
+            // A broken connection is rebuilt on the next batch.
+            _logInsert.Dispose();
+            await _logConnection.DisposeAsync();
+            _logInsert = null;
+            _logConnection = null;
+            throw;
+        }
     }
 
     public async Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken)
