@@ -109,14 +109,7 @@ internal static class AdminEndpoints
         IReadOnlyList<string> scopes = ValidScopes(AdminJson.StringList(body, "scopes")
             ?? throw AdminProblem.Validation("scopes is required, for example [\"completions.write\"]."));
         Caller actor = Actor(context);
-        foreach (string scope in scopes)
-        {
-            if (!actor.Has(scope))
-            {
-                throw new AdminProblem(403, "AB03", $"You cannot grant scope '{scope}', which your own key lacks.");
-            }
-        }
-
+        RequireGrantable(actor, scopes);
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
             name, kind, scopes, AdminJson.String(body, "description"),
             AdminJson.String(body, "workspace_id") ?? ApiKeyService.DefaultWorkspace,
@@ -165,15 +158,7 @@ internal static class AdminEndpoints
 
         if (AdminJson.StringList(body, "scopes") is { } scopes)
         {
-            Caller actor = Actor(context);
-            foreach (string scope in ValidScopes(scopes))
-            {
-                if (!actor.Has(scope))
-                {
-                    throw new AdminProblem(403, "AB03", $"You cannot grant scope '{scope}', which your own key lacks.");
-                }
-            }
-
+            RequireGrantable(Actor(context), ValidScopes(scopes));
             next = next with { Scopes = scopes };
         }
 
@@ -292,6 +277,18 @@ internal static class AdminEndpoints
         ExpiresAtGiven = AdminJson.Has(body, "expires_at"),
         WorkspaceId = AdminJson.String(body, "workspace_id"),
     };
+
+    // A key can hand out only what it holds itself, so no key can mint a more powerful one.
+    private static void RequireGrantable(Caller actor, IReadOnlyList<string> scopes)
+    {
+        foreach (string scope in scopes)
+        {
+            if (!actor.Has(scope))
+            {
+                throw new AdminProblem(403, "AB03", $"You cannot grant scope '{scope}', which your own key lacks.");
+            }
+        }
+    }
 
     private static IReadOnlyList<string> ValidScopes(IReadOnlyList<string> scopes)
     {

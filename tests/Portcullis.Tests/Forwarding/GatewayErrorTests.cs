@@ -168,7 +168,7 @@ public sealed class GatewayErrorTests(GatewayFixture fixture) : IClassFixture<Ga
     public async Task Large_body_within_the_limit_reaches_the_upstream_intact()
     {
         using HttpClient client = await ClientAsync();
-        string image = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18 * 1024 * 1024));
+        string image = Convert.ToBase64String(RandomNumberGenerator.GetBytes(19 * 1024 * 1024));
         string body = $$$"""{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image_url","image_url":{"url":"data:image/png;base64,{{{image}}}"}}]}]}""";
         byte[] bytes = System.Text.Encoding.UTF8.GetBytes(body);
         int before = fixture.Mock.Requests.Count;

@@ -38,29 +38,8 @@ internal sealed partial class SqliteGatewayStore
         return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
     }
 
-    public async Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken)
-    {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken);
-        long total;
-        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM api_keys"))
-        {
-            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        await using SqliteCommand command = Command(
-            connection,
-            $"SELECT {ApiKeyColumns} FROM api_keys ORDER BY created_at, id LIMIT $limit OFFSET $offset",
-            ("$limit", limit),
-            ("$offset", offset));
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        var items = new List<ApiKeyRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(ReadApiKey(reader));
-        }
-
-        return new Page<ApiKeyRecord>(items, total);
-    }
+    public Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        ListPageAsync("api_keys", ApiKeyColumns, "created_at, id", offset, limit, ReadApiKey, cancellationToken);
 
     public async Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken)
     {

@@ -73,47 +73,28 @@ internal sealed partial class SqliteGatewayStore
         }
     }
 
-    public async Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken)
+    public Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        ListPageAsync("request_logs", RequestLogColumns, "started_at DESC, id", offset, limit, ReadRequestLog, cancellationToken);
+
+    private static RequestLogRecord ReadRequestLog(SqliteDataReader reader) => new()
     {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken);
-        long total;
-        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM request_logs"))
-        {
-            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        await using SqliteCommand command = Command(
-            connection,
-            $"SELECT {RequestLogColumns} FROM request_logs ORDER BY started_at DESC, id LIMIT $limit OFFSET $offset",
-            ("$limit", limit),
-            ("$offset", offset));
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        var items = new List<RequestLogRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(new RequestLogRecord
-            {
-                Id = reader.GetString(0),
-                StartedAt = ReadTime(reader, 1),
-                TraceId = reader.GetString(2),
-                ApiKeyId = ReadOptionalString(reader, 3),
-                VirtualKeySlug = ReadOptionalString(reader, 4),
-                Provider = ReadOptionalString(reader, 5),
-                Model = ReadOptionalString(reader, 6),
-                Method = reader.GetString(7),
-                Path = reader.GetString(8),
-                Status = reader.GetInt32(9),
-                Outcome = reader.GetString(10),
-                Stream = reader.GetInt32(11) != 0,
-                LatencyMs = reader.GetDouble(12),
-                PromptTokens = ReadOptionalInt(reader, 13),
-                CompletionTokens = ReadOptionalInt(reader, 14),
-                TotalTokens = ReadOptionalInt(reader, 15),
-            });
-        }
-
-        return new Page<RequestLogRecord>(items, total);
-    }
+        Id = reader.GetString(0),
+        StartedAt = ReadTime(reader, 1),
+        TraceId = reader.GetString(2),
+        ApiKeyId = ReadOptionalString(reader, 3),
+        VirtualKeySlug = ReadOptionalString(reader, 4),
+        Provider = ReadOptionalString(reader, 5),
+        Model = ReadOptionalString(reader, 6),
+        Method = reader.GetString(7),
+        Path = reader.GetString(8),
+        Status = reader.GetInt32(9),
+        Outcome = reader.GetString(10),
+        Stream = reader.GetInt32(11) != 0,
+        LatencyMs = reader.GetDouble(12),
+        PromptTokens = ReadOptionalInt(reader, 13),
+        CompletionTokens = ReadOptionalInt(reader, 14),
+        TotalTokens = ReadOptionalInt(reader, 15),
+    };
 
     public async Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken)
     {
@@ -133,30 +114,13 @@ internal sealed partial class SqliteGatewayStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<Page<AuditRecord>> ListAuditAsync(int offset, int limit, CancellationToken cancellationToken)
-    {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken);
-        long total;
-        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM audit_log"))
-        {
-            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
+    public Task<Page<AuditRecord>> ListAuditAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        ListPageAsync(
+            "audit_log", "id, at, actor_key_id, action, target_type, target_id, detail", "id DESC", offset, limit, ReadAudit,
+            cancellationToken);
 
-        await using SqliteCommand command = Command(
-            connection,
-            "SELECT id, at, actor_key_id, action, target_type, target_id, detail FROM audit_log ORDER BY id DESC " +
-            "LIMIT $limit OFFSET $offset",
-            ("$limit", limit),
-            ("$offset", offset));
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        var items = new List<AuditRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(new AuditRecord(
-                reader.GetInt64(0), ReadTime(reader, 1), ReadOptionalString(reader, 2), reader.GetString(3),
-                reader.GetString(4), reader.GetString(5), ReadOptionalString(reader, 6)));
-        }
+    private static AuditRecord ReadAudit(SqliteDataReader reader) => new(
+        reader.GetInt64(0), ReadTime(reader, 1), ReadOptionalString(reader, 2), reader.GetString(3), reader.GetString(4),
+        reader.GetString(5), ReadOptionalString(reader, 6));
 
-        return new Page<AuditRecord>(items, total);
-    }
 }

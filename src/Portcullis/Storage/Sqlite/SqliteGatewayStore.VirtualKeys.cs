@@ -85,29 +85,8 @@ internal sealed partial class SqliteGatewayStore
         return await reader.ReadAsync(cancellationToken) ? ReadVirtualKey(reader) : null;
     }
 
-    public async Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken)
-    {
-        await using SqliteConnection connection = await OpenAsync(cancellationToken);
-        long total;
-        await using (SqliteCommand count = Command(connection, "SELECT COUNT(*) FROM virtual_keys"))
-        {
-            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        }
-
-        await using SqliteCommand command = Command(
-            connection,
-            $"SELECT {VirtualKeyColumns} FROM virtual_keys ORDER BY created_at, id LIMIT $limit OFFSET $offset",
-            ("$limit", limit),
-            ("$offset", offset));
-        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        var items = new List<VirtualKeyRecord>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            items.Add(ReadVirtualKey(reader));
-        }
-
-        return new Page<VirtualKeyRecord>(items, total);
-    }
+    public Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken) =>
+        ListPageAsync("virtual_keys", VirtualKeyColumns, "created_at, id", offset, limit, ReadVirtualKey, cancellationToken);
 
     private static async Task DeleteOrphanSecretsAsync(
         SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)

@@ -70,6 +70,33 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>One page of a table, newest or oldest first as <paramref name="orderBy"/> says, and the total count.</summary>
+    private async Task<Page<T>> ListPageAsync<T>(
+        string table, string columns, string orderBy, int offset, int limit, Func<SqliteDataReader, T> read,
+        CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        long total;
+        await using (SqliteCommand count = Command(connection, $"SELECT COUNT(*) FROM {table}"))
+        {
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using SqliteCommand command = Command(
+            connection,
+            $"SELECT {columns} FROM {table} ORDER BY {orderBy} LIMIT $limit OFFSET $offset",
+            ("$limit", limit),
+            ("$offset", offset));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var items = new List<T>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(read(reader));
+        }
+
+        return new Page<T>(items, total);
+    }
+
     private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         SqliteCommand command = connection.CreateCommand();
