@@ -15,10 +15,11 @@ internal sealed class AdminAuthFilter(string scope) : IEndpointFilter
         string? key = http.Request.Headers["x-portkey-api-key"];
         if (string.IsNullOrWhiteSpace(key))
         {
+            // As on the data plane: "Bearer <key>", or the bare key.
             string? authorization = http.Request.Headers.Authorization;
             key = authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
                 ? authorization[7..].Trim()
-                : null;
+                : authorization?.Trim();
         }
 
         ApiKeyService apiKeys = http.RequestServices.GetRequiredService<ApiKeyService>();

@@ -108,6 +108,10 @@ internal static class AdminEndpoints
             : throw AdminProblem.Validation("name is required (1 to 200 characters).");
         IReadOnlyList<string> scopes = ValidScopes(AdminJson.StringList(body, "scopes")
             ?? throw AdminProblem.Validation("scopes is required, for example [\"completions.write\"]."));
+        if (scopes.Count == 0)
+        {
+            throw AdminProblem.Validation("scopes must name at least one scope.");
+        }
         Caller actor = Actor(context);
         RequireGrantable(actor, scopes);
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
@@ -140,63 +144,99 @@ internal static class AdminEndpoints
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        ApiKeyRecord current = await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        ApiKeyRecord next = current;
-        if (AdminJson.String(body, "name") is { } name)
+        Caller actor = Actor(context);
+        string? name = AdminJson.String(body, "name");
+        if (name is not null && name.Length is 0 or > 200)
         {
-            next = next with
-            {
-                Name = name.Length is > 0 and <= 200 ? name : throw AdminProblem.Validation("name must be 1 to 200 characters."),
-            };
+            throw AdminProblem.Validation("name must be 1 to 200 characters.");
         }
 
-        if (AdminJson.Has(body, "description"))
+        IReadOnlyList<string>? scopes = AdminJson.StringList(body, "scopes") is { } given ? ValidScopes(given) : null;
+        string? status = AdminJson.String(body, "status");
+        if (status is not null and not ("active" or "disabled"))
         {
-            next = next with { Description = AdminJson.String(body, "description") };
+            throw AdminProblem.Validation("status must be 'active' or 'disabled'.");
         }
 
-        if (AdminJson.StringList(body, "scopes") is { } scopes)
+        bool descriptionGiven = AdminJson.Has(body, "description");
+        string? description = AdminJson.String(body, "description");
+        bool expiresGiven = AdminJson.Has(body, "expires_at");
+        DateTimeOffset? expires = AdminJson.Time(body, "expires_at");
+        if (scopes is not null)
         {
-            RequireGrantable(Actor(context), ValidScopes(scopes));
-            next = next with { Scopes = scopes };
+            RequireGrantable(actor, scopes);
         }
 
-        if (AdminJson.String(body, "status") is { } status)
+        if (status == "disabled" || (scopes is not null && !scopes.Contains(Scopes.All)))
         {
-            next = next with
-            {
-                Status = status is "active" or "disabled"
-                    ? status
-                    : throw AdminProblem.Validation("status must be 'active' or 'disabled'."),
-            };
+            await RequireAnotherAdminAsync(store, id, cancellationToken);
         }
 
-        if (AdminJson.Has(body, "expires_at"))
+        ApiKeyRecord updated = await apiKeys.UpdateAsync(id, current =>
         {
-            next = next with { ExpiresAt = AdminJson.Time(body, "expires_at") };
-        }
+            RequireOutranks(actor, current);
+            ApiKeyRecord next = current;
+            next = name is null ? next : next with { Name = name };
+            next = descriptionGiven ? next with { Description = description } : next;
+            next = scopes is null ? next : next with { Scopes = scopes };
+            next = status is null ? next : next with { Status = status };
+            return expiresGiven ? next with { ExpiresAt = expires } : next;
+        }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
 
-        await apiKeys.UpdateAsync(next, cancellationToken);
-        await audit.RecordAsync(Actor(context).KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
-        return Results.Json(AdminJson.ApiKey(await store.GetApiKeyAsync(id, cancellationToken) ?? next));
+        await audit.RecordAsync(actor.KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
+        return Results.Json(AdminJson.ApiKey(updated));
     }
 
     private static async Task<IResult> DeleteApiKey(
-        string id, HttpContext context, ApiKeyService apiKeys, AuditTrail audit, CancellationToken cancellationToken)
+        string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, AuditTrail audit,
+        CancellationToken cancellationToken)
     {
-        if (id == Actor(context).KeyId)
+        Caller actor = Actor(context);
+        if (id == actor.KeyId)
         {
             throw AdminProblem.Conflict("An API key cannot delete itself; use another admin key.");
         }
 
+        ApiKeyRecord target = await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
+        RequireOutranks(actor, target);
+        await RequireAnotherAdminAsync(store, id, cancellationToken);
         if (!await apiKeys.DeleteAsync(id, cancellationToken))
         {
             throw AdminProblem.NotFound($"API key '{id}'");
         }
 
-        await audit.RecordAsync(Actor(context).KeyId, "api_key.delete", "api-key", id, null, cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "api_key.delete", "api-key", id, null, cancellationToken);
         return Results.Json(new { success = true, @object = "api-key", id, deleted = true });
+    }
+
+    // A key may change or delete only keys whose every scope it holds itself.
+    private static void RequireOutranks(Caller actor, ApiKeyRecord target)
+    {
+        foreach (string scope in target.Scopes)
+        {
+            if (!actor.Has(scope))
+            {
+                throw new AdminProblem(403, "AB03", $"This key cannot change a key that holds scope '{scope}', which it lacks.");
+            }
+        }
+    }
+
+    // The last active organisation admin key ('*') cannot be disabled, demoted or deleted: nobody could manage the
+    // gateway any more.
+    private static async Task RequireAnotherAdminAsync(IGatewayStore store, string id, CancellationToken cancellationToken)
+    {
+        ApiKeyRecord? target = await store.GetApiKeyAsync(id, cancellationToken);
+        if (target is null || !target.Scopes.Contains(Scopes.All) || target.Status != "active")
+        {
+            return;
+        }
+
+        Page<ApiKeyRecord> all = await store.ListApiKeysAsync(0, 100_000, cancellationToken);
+        if (!all.Items.Any(k => k.Id != id && k.Status == "active" && k.Scopes.Contains(Scopes.All)))
+        {
+            throw AdminProblem.Conflict("This is the last active admin key ('*'); create another before removing it.");
+        }
     }
 
     private static async Task<IResult> ListLogs(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
@@ -292,6 +332,7 @@ internal static class AdminEndpoints
 
     private static IReadOnlyList<string> ValidScopes(IReadOnlyList<string> scopes)
     {
+        scopes = scopes.Distinct(StringComparer.Ordinal).ToArray();
         foreach (string scope in scopes)
         {
             if (!Scopes.Known.Contains(scope))

@@ -35,9 +35,19 @@ internal static class AdminJson
             return null;
         }
 
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw AdminProblem.Validation($"{name} must be a string.");
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw AdminProblem.Validation($"{name} must be a string.");
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw AdminProblem.Validation($"{name} is not valid Unicode.");
+        }
     }
 
     public static DateTimeOffset? Time(JsonElement body, string name)
@@ -65,7 +75,14 @@ internal static class AdminJson
             throw AdminProblem.Validation($"{name} must be an array of strings.");
         }
 
-        return value.EnumerateArray().Select(v => v.GetString()!).ToArray();
+        try
+        {
+            return value.EnumerateArray().Select(v => v.GetString()!).ToArray();
+        }
+        catch (InvalidOperationException)
+        {
+            throw AdminProblem.Validation($"{name} holds a string that is not valid Unicode.");
+        }
     }
 
     public static IReadOnlyDictionary<string, string>? StringMap(JsonElement body, string name)
@@ -83,9 +100,16 @@ internal static class AdminJson
         var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (JsonProperty property in value.EnumerateObject())
         {
-            map[property.Name] = property.Value.ValueKind == JsonValueKind.String
-                ? property.Value.GetString()!
-                : throw AdminProblem.Validation($"{name}.{property.Name} must be a string.");
+            try
+            {
+                map[property.Name] = property.Value.ValueKind == JsonValueKind.String
+                    ? property.Value.GetString()!
+                    : throw AdminProblem.Validation($"{name}.{property.Name} must be a string.");
+            }
+            catch (InvalidOperationException)
+            {
+                throw AdminProblem.Validation($"{name} holds a string that is not valid Unicode.");
+            }
         }
 
         return map;
@@ -94,8 +118,8 @@ internal static class AdminJson
     public static (int Offset, int Limit) Paging(Microsoft.AspNetCore.Http.HttpRequest request)
     {
         int size = int.TryParse(request.Query["page_size"], out int s) ? Math.Clamp(s, 1, 500) : 50;
-        int page = int.TryParse(request.Query["current_page"], out int p) ? Math.Max(p, 0) : 0;
-        return (page * size, size);
+        long page = long.TryParse(request.Query["current_page"], out long p) ? Math.Max(p, 0) : 0;
+        return ((int)Math.Min(page * size, int.MaxValue), size);
     }
 
     public static object VirtualKey(VirtualKeyRecord r) => new Dictionary<string, object?>

@@ -19,6 +19,8 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
         "organisation-service", "organisation-user", "workspace-service", "workspace-user",
     };
 
+    public byte[] HashOf(string key) => hasher.Hash(key);
+
     /// <summary>Returns the active key with this value, or null when it is unknown, disabled or expired.</summary>
     public async ValueTask<Caller?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken)
     {
@@ -75,11 +77,37 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
         return (record, key);
     }
 
-    public async Task<bool> UpdateAsync(ApiKeyRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies <paramref name="change"/> to the current record and stores it if nobody changed the key in between;
+    /// otherwise reads it again and re-applies the change, so concurrent updates never undo each other.
+    /// </summary>
+    public async Task<ApiKeyRecord?> UpdateAsync(
+        string id, Func<ApiKeyRecord, ApiKeyRecord> change, CancellationToken cancellationToken)
     {
-        bool updated = await store.UpdateApiKeyAsync(record with { UpdatedAt = time.GetUtcNow() }, cancellationToken);
-        _byHash.Clear();
-        return updated;
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            ApiKeyRecord? current = await store.GetApiKeyAsync(id, cancellationToken);
+            if (current is null)
+            {
+                return null;
+            }
+
+            ApiKeyRecord next = change(current) with { UpdatedAt = NextStamp(current.UpdatedAt) };
+            if (await store.UpdateApiKeyAsync(next, current.UpdatedAt, cancellationToken))
+            {
+                _byHash.Clear();
+                return next;
+            }
+        }
+
+        throw new Admin.AdminProblem(409, "AB07", "The API key kept changing under this update; try again.");
+    }
+
+    /// <summary>A new <c>updated_at</c> that always differs from the previous one, which the compare-and-set relies on.</summary>
+    internal DateTimeOffset NextStamp(DateTimeOffset previous)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        return now > previous ? now : previous.AddTicks(1);
     }
 
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)

@@ -20,21 +20,46 @@ internal sealed class AdminClient : IDisposable
 
     public AdminClient()
     {
-        string baseUrl = (Environment.GetEnvironmentVariable("PORTCULLIS_URL") ?? "http://127.0.0.1:8787").TrimEnd('/');
-        _http = new HttpClient { BaseAddress = new Uri(baseUrl + "/"), Timeout = TimeSpan.FromMinutes(10) };
-        string? key = Environment.GetEnvironmentVariable("PORTCULLIS_ADMIN_KEY");
-        if (!string.IsNullOrEmpty(key))
+        _http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
+    }
+
+    // Checks PORTCULLIS_URL and PORTCULLIS_ADMIN_KEY; a trailing /v1 (as SDK base URLs have) is accepted.
+    private string? Configure()
+    {
+        string url = (Environment.GetEnvironmentVariable("PORTCULLIS_URL") ?? "http://127.0.0.1:8787").Trim().TrimEnd('/');
+        if (url.EndsWith("/v1", StringComparison.Ordinal))
         {
-            _http.DefaultRequestHeaders.Add("x-portkey-api-key", key);
+            url = url[..^3];
         }
+
+        if (!Uri.TryCreate(url + "/", UriKind.Absolute, out Uri? baseUri) || baseUri.Scheme is not ("http" or "https"))
+        {
+            return "PORTCULLIS_URL must be an http(s) URL such as http://127.0.0.1:8787.";
+        }
+
+        string? key = Environment.GetEnvironmentVariable("PORTCULLIS_ADMIN_KEY")?.Trim();
+        if (string.IsNullOrEmpty(key))
+        {
+            return "set PORTCULLIS_ADMIN_KEY to an admin key (and PORTCULLIS_URL if not local).";
+        }
+
+        if (key.Any(c => c is < '!' or > '~'))
+        {
+            return "PORTCULLIS_ADMIN_KEY holds characters no API key has (spaces, line breaks or non-ASCII).";
+        }
+
+        _http.BaseAddress = baseUri;
+        _http.DefaultRequestHeaders.Remove("x-portkey-api-key");
+        _http.DefaultRequestHeaders.Add("x-portkey-api-key", key);
+        return null;
     }
 
     public async Task<int> SendAsync(
         HttpMethod method, string path, JsonObject? body, bool json, Func<JsonNode, string> summary, CancellationToken cancellationToken)
     {
-        if (Environment.GetEnvironmentVariable("PORTCULLIS_ADMIN_KEY") is null or "")
+        if (Configure() is { } problem)
         {
-            Console.Error.WriteLine("portcullis: set PORTCULLIS_ADMIN_KEY to an admin key (and PORTCULLIS_URL if not local).");
+            Console.Error.WriteLine($"portcullis: {problem}");
             return ExitUsage;
         }
 

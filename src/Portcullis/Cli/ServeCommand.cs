@@ -15,7 +15,17 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the gateway.") { urls, dataDir };
         command.SetAction(async (result, cancellationToken) =>
         {
-            GatewayOptions options = ReadOptions(result.GetValue(urls), result.GetValue(dataDir));
+            GatewayOptions options;
+            try
+            {
+                options = ReadOptions(result.GetValue(urls), result.GetValue(dataDir));
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or System.IO.InvalidDataException)
+            {
+                Console.Error.WriteLine($"portcullis: cannot start: invalid configuration: {e.Message}");
+                return 2;
+            }
+
             try
             {
                 await using GatewayInstance gateway = await GatewayHost.BuildAsync(options, cancellationToken: cancellationToken);
@@ -43,6 +53,11 @@ internal static class ServeCommand
                 Console.Error.WriteLine($"portcullis: cannot start: {e.Message}");
                 return 2;
             }
+            catch (Microsoft.Data.Sqlite.SqliteException e)
+            {
+                Console.Error.WriteLine($"portcullis: cannot start: the database in {options.DataDirectory} cannot be used: {e.Message}");
+                return 2;
+            }
         });
         return command;
     }
@@ -51,6 +66,7 @@ internal static class ServeCommand
     public static GatewayOptions ReadOptions(string? urls, string? dataDir)
     {
         IConfigurationRoot configuration = new ConfigurationBuilder()
+            .SetBasePath(Directory.GetCurrentDirectory())
             .AddJsonFile("portcullis.json", optional: true)
             .AddEnvironmentVariables()
             .Build();

@@ -35,6 +35,11 @@ internal sealed class GatewayHandler(
         "trailer", "server", "date", "set-cookie", "alt-svc", "content-length",
     };
 
+    /// <summary>Counts gateways a request has passed, so a virtual key pointing back at a gateway cannot loop.</summary>
+    public const string HopsHeader = "x-portcullis-hops";
+
+    private const int MaxHops = 5;
+
     private static readonly string[] ForwardedRequestHeaders =
     [
         "accept", "openai-beta", "openai-organization", "openai-project",
@@ -66,6 +71,13 @@ internal sealed class GatewayHandler(
             }
 
             log.ApiKeyId = caller.KeyId;
+            int hops = int.TryParse(request.Headers[HopsHeader], out int h) ? Math.Max(h, 0) : 0;
+            if (hops >= MaxHops)
+            {
+                await RefuseAsync(context, log, new GatewayError(508, "loop_detected", "loop_detected",
+                    $"The request has passed {hops} gateways; a virtual key's custom host probably points back at a gateway."));
+                return;
+            }
 
             // 2. Read the body once (bounded) and find the few fields the gateway acts on.
             RequestBodyFacts facts = default;
@@ -102,7 +114,7 @@ internal sealed class GatewayHandler(
 
             log.Provider = target.Provider;
             log.VirtualKeySlug = target.VirtualKey?.Record.Slug;
-            log.Model = target.BareModel ?? model;
+            log.Model = Truncate(target.BareModel ?? model, 256);
             response.Headers[GatewayResponses.ProviderHeader] = target.Provider;
 
             // 4. Authorize: completions need completions.write; pass-through needs its own scope as well.
@@ -117,7 +129,8 @@ internal sealed class GatewayHandler(
             // 5. Admit. NOTE: budgets and rate limits arrive with the limits issue; every request is admitted here.
 
             // 6. Unseal the provider secret and build the upstream request.
-            using HttpRequestMessage? upstreamRequest = BuildUpstreamRequest(request, operation, target, body, facts, log);
+            using HttpRequestMessage? upstreamRequest =
+                BuildUpstreamRequest(request, operation, target, body, facts, log, hops, out string? providerKey);
             if (upstreamRequest is null)
             {
                 await RefuseAsync(context, log, GatewayError.BadGateway("The stored provider key could not be opened."));
@@ -125,7 +138,7 @@ internal sealed class GatewayHandler(
             }
 
             // 7. Forward and relay.
-            await ForwardAsync(context, upstreamRequest, facts, target, log);
+            await ForwardAsync(context, upstreamRequest, facts, target, log, providerKey);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -144,6 +157,13 @@ internal sealed class GatewayHandler(
             log.Outcome = "client_cancelled";
             log.Status = 499;
         }
+        catch (Exception)
+        {
+            // Our own bug: the guard answers 500, and the record must say so too.
+            log.Outcome = "gateway_error";
+            log.Status = 500;
+            throw;
+        }
         finally
         {
             body.Dispose();
@@ -160,9 +180,10 @@ internal sealed class GatewayHandler(
     }
 
     private HttpRequestMessage? BuildUpstreamRequest(
-        HttpRequest request, string operation, Target target, RequestBody body, RequestBodyFacts facts, RequestLogDraft log)
+        HttpRequest request, string operation, Target target, RequestBody body, RequestBodyFacts facts, RequestLogDraft log,
+        int hops, out string? providerKey)
     {
-        string? providerKey = target.PassthroughKey;
+        providerKey = target.PassthroughKey;
         Dictionary<string, string>? customHeaders = null;
         if (target.VirtualKey is { } key)
         {
@@ -220,6 +241,8 @@ internal sealed class GatewayHandler(
             message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + providerKey);
         }
 
+        message.Headers.TryAddWithoutValidation(HopsHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
         // Custom headers come last so they can replace the default authorization header.
         if (customHeaders is not null)
         {
@@ -234,7 +257,8 @@ internal sealed class GatewayHandler(
     }
 
     private async Task ForwardAsync(
-        HttpContext context, HttpRequestMessage upstreamRequest, RequestBodyFacts facts, Target target, RequestLogDraft log)
+        HttpContext context, HttpRequestMessage upstreamRequest, RequestBodyFacts facts, Target target, RequestLogDraft log,
+        string? providerKey)
     {
         HttpResponse response = context.Response;
         CancellationToken aborted = context.RequestAborted;
@@ -278,7 +302,7 @@ internal sealed class GatewayHandler(
             if (status >= 400)
             {
                 log.Outcome = "upstream_error";
-                await WriteUpstreamErrorAsync(response, upstreamBody, target.Provider, aborted);
+                await WriteUpstreamErrorAsync(response, upstreamBody, target.Provider, providerKey, aborted);
                 return;
             }
 
@@ -383,7 +407,7 @@ internal sealed class GatewayHandler(
     }
 
     private static async Task WriteUpstreamErrorAsync(
-        HttpResponse response, Stream upstreamBody, string provider, CancellationToken aborted)
+        HttpResponse response, Stream upstreamBody, string provider, string? providerKey, CancellationToken aborted)
     {
         using var reader = new StreamReader(upstreamBody);
         char[] chunk = new char[64 * 1024];
@@ -406,6 +430,12 @@ internal sealed class GatewayHandler(
         catch (JsonException)
         {
             message = $"Invalid response received from {provider}";
+        }
+
+        // An upstream that echoes the key it was given must not hand it to the caller.
+        if (!string.IsNullOrEmpty(providerKey))
+        {
+            message = message.Replace(providerKey, SecretValue.MaskOf(providerKey), StringComparison.Ordinal);
         }
 
         response.ContentType = "application/json";
@@ -445,7 +475,10 @@ internal sealed class GatewayHandler(
     {
         foreach (KeyValuePair<string, IEnumerable<string>> header in upstreamResponse.Headers)
         {
-            if (!ResponseHeadersNotCopied.Contains(header.Key))
+            // The gateway's own headers (trace id, provider, ...) are never taken from an upstream.
+            if (!ResponseHeadersNotCopied.Contains(header.Key) &&
+                !header.Key.StartsWith("x-portkey-", StringComparison.OrdinalIgnoreCase) &&
+                !header.Key.StartsWith("x-portcullis-", StringComparison.OrdinalIgnoreCase))
             {
                 response.Headers[header.Key] = header.Value.ToArray();
             }
@@ -486,6 +519,9 @@ internal sealed class GatewayHandler(
         value = value.Trim();
         return value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value[7..].Trim() : value;
     }
+
+    private static string? Truncate(string? value, int length) =>
+        value is null || value.Length <= length ? value : value[..length];
 
     private async Task RefuseAsync(HttpContext context, RequestLogDraft log, GatewayError error)
     {

@@ -12,7 +12,7 @@ internal static class RequestBodyInspector
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = false, MaxDepth = 256 });
         string? model = null;
         int modelStart = -1, modelEnd = -1, optionsStart = -1, optionsEnd = -1, objectStart;
-        bool stream = false, includeUsage = false;
+        bool stream = false, includeUsage = false, seenModel = false, seenStream = false, seenOptions = false;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -26,6 +26,11 @@ internal static class RequestBodyInspector
             {
                 if (reader.ValueTextEquals("model"u8))
                 {
+                    if (!Once(ref seenModel, "model", out problem))
+                    {
+                        return null;
+                    }
+
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
@@ -40,15 +45,32 @@ internal static class RequestBodyInspector
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {
+                    if (!Once(ref seenStream, "stream", out problem))
+                    {
+                        return null;
+                    }
+
                     reader.Read();
                     stream = reader.TokenType == JsonTokenType.True;
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("stream_options"u8))
                 {
+                    if (!Once(ref seenOptions, "stream_options", out problem))
+                    {
+                        return null;
+                    }
+
                     reader.Read();
                     optionsStart = (int)reader.TokenStartIndex;
-                    includeUsage = reader.TokenType == JsonTokenType.StartObject && ReadIncludeUsage(ref reader);
+                    int usageFlags = reader.TokenType == JsonTokenType.StartObject ? ReadIncludeUsage(ref reader) : 0;
+                    if (usageFlags < 0)
+                    {
+                        problem = "The request body names stream_options.include_usage more than once.";
+                        return null;
+                    }
+
+                    includeUsage = usageFlags == 1;
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     {
                         reader.Skip();
@@ -74,25 +96,48 @@ internal static class RequestBodyInspector
             problem = $"The request body is not valid JSON ({e.Message.Split('.')[0]}).";
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            problem = "The request body holds a string that is not valid Unicode.";
+            return null;
+        }
 
         return new RequestBodyFacts(model, modelStart, modelEnd, stream, includeUsage, optionsStart, optionsEnd, objectStart);
     }
 
-    // Reads include_usage from a copy of the reader, leaving the original on the object's start token.
-    private static bool ReadIncludeUsage(ref Utf8JsonReader reader)
+    // A property the gateway acts on must appear once: the gateway and the upstream might read different copies.
+    private static bool Once(ref bool seen, string name, out string? problem)
+    {
+        problem = seen ? $"The request body names '{name}' more than once." : null;
+        bool first = !seen;
+        seen = true;
+        return first;
+    }
+
+    // Reads include_usage from a copy of the reader, leaving the original on the object's start token:
+    // 1 when true, 0 when false or absent, -1 when named twice.
+    private static int ReadIncludeUsage(ref Utf8JsonReader reader)
     {
         Utf8JsonReader copy = reader;
         int depth = copy.CurrentDepth;
+        int result = 0;
+        bool seen = false;
         while (copy.Read() && copy.CurrentDepth > depth)
         {
             if (copy.TokenType == JsonTokenType.PropertyName && copy.CurrentDepth == depth + 1 &&
                 copy.ValueTextEquals("include_usage"u8))
             {
+                if (seen)
+                {
+                    return -1;
+                }
+
+                seen = true;
                 copy.Read();
-                return copy.TokenType == JsonTokenType.True;
+                result = copy.TokenType == JsonTokenType.True ? 1 : 0;
             }
         }
 
-        return false;
+        return result;
     }
 }

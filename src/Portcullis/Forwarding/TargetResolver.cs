@@ -44,7 +44,8 @@ internal sealed class TargetResolver(VirtualKeyService virtualKeys, ProviderCata
         {
             ResolvedVirtualKey? key = slug.Length == 0 ? null : await virtualKeys.ResolveAsync(slug, cancellationToken);
             return key is null
-                ? Target.Refused(GatewayError.BadRequest($"Following keys are not valid: {slug}", "invalid_virtual_key"))
+                ? Target.Refused(GatewayError.BadRequest(
+                    $"Following keys are not valid: {(slug.Length > 100 ? slug[..100] + "..." : slug)}", "invalid_virtual_key"))
                 : new Target(key.Record.Provider, key.BaseUrl, key, null, bareModel, null);
         }
 

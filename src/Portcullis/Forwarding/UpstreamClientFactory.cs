@@ -24,6 +24,9 @@ internal static class UpstreamClientFactory
             MaxConnectionsPerServer = int.MaxValue,
             EnableMultipleHttp2Connections = true,
             ConnectCallback = (context, cancellationToken) => ConnectAsync(context, policy, cancellationToken),
+
+            // No trace context of ours goes to a third party.
+            ActivityHeadersPropagator = System.Diagnostics.DistributedContextPropagator.CreateNoOutputPropagator(),
         };
         return new HttpMessageInvoker(handler, disposeHandler: true);
     }

@@ -132,6 +132,13 @@ public static class GatewayHost
         {
             // The client left; there is nobody to answer.
         }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        {
+            // SQLITE_BUSY or SQLITE_LOCKED past the busy timeout: the store is held by someone else.
+            context.Response.Headers.RetryAfter = "1";
+            await GatewayResponses.WriteErrorAsync(context, new GatewayError(
+                503, "service_unavailable", "storage_busy", "The gateway's database is busy; try again."));
+        }
         catch (BadHttpRequestException e)
         {
             await GatewayResponses.WriteErrorAsync(context, e.StatusCode == 413
@@ -174,7 +181,14 @@ public static class GatewayHost
                 throw new GatewayConfigurationException(["PORTCULLIS_ADMIN_KEY must be at least 16 characters."]);
             }
 
-            if (await apiKeys.AuthenticateAsync(preset, cancellationToken) is null)
+            ApiKeyRecord? existing = await store.FindApiKeyByHashAsync(apiKeys.HashOf(preset), cancellationToken);
+            if (existing is not null && await apiKeys.AuthenticateAsync(preset, cancellationToken) is null)
+            {
+                throw new GatewayConfigurationException(
+                    ["PORTCULLIS_ADMIN_KEY names an API key that is disabled or expired; enable it or choose another key."]);
+            }
+
+            if (existing is null)
             {
                 await apiKeys.CreateAsync("admin", "organisation-service", [Scopes.All], "Set by PORTCULLIS_ADMIN_KEY",
                     ApiKeyService.DefaultWorkspace, null, cancellationToken, preset);

@@ -40,11 +40,13 @@ internal interface IGatewayStore
         VirtualKeyRecord record, IReadOnlyList<SealedSecret> newSecrets, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Updates a virtual key, replaces or adds the given secrets, and deletes secrets no virtual key references any more,
-    /// in one transaction.
+    /// Updates a virtual key if it is still as last read (its <c>updated_at</c> equals <paramref name="expectedUpdatedAt"/>),
+    /// replaces or adds the given secrets, refreshes the key mask of every virtual key sharing the secret, and deletes
+    /// secrets no virtual key references any more, in one transaction. Returns false when someone else changed it first.
     /// </summary>
-    Task UpdateVirtualKeyAsync(
-        VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset at, CancellationToken cancellationToken);
+    Task<bool> UpdateVirtualKeyAsync(
+        VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset expectedUpdatedAt,
+        CancellationToken cancellationToken);
 
     /// <summary>Deletes a virtual key, and its secrets when no other virtual key shares them.</summary>
     Task<bool> DeleteVirtualKeyAsync(string slug, CancellationToken cancellationToken);
@@ -61,7 +63,8 @@ internal interface IGatewayStore
 
     Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken);
 
-    Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken);
+    /// <summary>Updates an API key if it is still as last read (compare-and-set on <c>updated_at</c>).</summary>
+    Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, DateTimeOffset expectedUpdatedAt, CancellationToken cancellationToken);
 
     Task<bool> DeleteApiKeyAsync(string id, CancellationToken cancellationToken);
 

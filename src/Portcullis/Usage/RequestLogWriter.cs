@@ -48,6 +48,7 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
                 }
             }
 
+            // A locked or failing database never stops the gateway: the batch waits and is tried again.
             for (int attempt = 1; ; attempt++)
             {
                 try
@@ -55,10 +56,10 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
                     await store.InsertRequestLogsAsync(batch, CancellationToken.None);
                     break;
                 }
-                catch (Exception e) when (attempt < 5 && e is not OperationCanceledException)
+                catch (Exception e)
                 {
                     GatewayLog.UsageWriteFailed(logger, e, batch.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), CancellationToken.None);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 5000)), CancellationToken.None);
                 }
             }
 

@@ -13,6 +13,11 @@ internal static class CustomHeaderRules
 
     public static IReadOnlyDictionary<string, string> Validate(IReadOnlyDictionary<string, string> headers)
     {
+        if (headers.Count > 50)
+        {
+            throw AdminProblem.Validation("custom_headers holds more than 50 headers.");
+        }
+
         var result = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach ((string name, string value) in headers)
         {
@@ -21,17 +26,14 @@ internal static class CustomHeaderRules
                 throw AdminProblem.Validation($"custom_headers: '{name}' is not a valid header name.");
             }
 
-            if (Forbidden.Contains(name) || name.StartsWith("x-portkey-", StringComparison.OrdinalIgnoreCase))
+            if (Forbidden.Contains(name) || name.StartsWith("x-portkey-", StringComparison.OrdinalIgnoreCase) ||
+                name.StartsWith("x-portcullis-", StringComparison.OrdinalIgnoreCase) ||
+                name.StartsWith("content-", StringComparison.OrdinalIgnoreCase) || name.Length > 256)
             {
                 throw AdminProblem.Validation($"custom_headers: '{name}' cannot be set by a virtual key.");
             }
 
-            if (string.IsNullOrEmpty(value) || value.Any(c => c is '\r' or '\n' or '\0'))
-            {
-                throw AdminProblem.Validation($"custom_headers: the value of '{name}' is empty or holds a line break.");
-            }
-
-            result[name] = value;
+            result[name] = SecretValueRules.HeaderValue(name, value);
         }
 
         return result;

@@ -89,8 +89,9 @@ internal sealed class VirtualKeyService(
             mask = shared.KeyMask;
             workspace = shared.WorkspaceId;
         }
-        else if (!string.IsNullOrEmpty(input.Key))
+        else if (input.Key is not null)
         {
+            SecretValueRules.ProviderKey(input.Key);
             secretId = Guid.CreateVersion7().ToString();
             mask = SecretValue.MaskOf(input.Key);
             secrets.Add(vault.Seal(secretId, SecretPurpose.ProviderKey, workspace, input.Key));
@@ -131,7 +132,28 @@ internal sealed class VirtualKeyService(
         return record;
     }
 
+    /// <summary>
+    /// Changes a virtual key. A concurrent change of the same key is never undone: the store compares
+    /// <c>updated_at</c> and this method re-reads and re-applies the input when someone else came first.
+    /// </summary>
     public async Task<VirtualKeyRecord> UpdateAsync(string slug, VirtualKeyInput input, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            (VirtualKeyRecord next, List<SealedSecret> secrets, DateTimeOffset expected) =
+                await PrepareUpdateAsync(slug, input, cancellationToken);
+            if (await store.UpdateVirtualKeyAsync(next, secrets, expected, cancellationToken))
+            {
+                Invalidate();
+                return next;
+            }
+        }
+
+        throw AdminProblem.Conflict($"Virtual key '{slug}' kept changing under this update; try again.");
+    }
+
+    private async Task<(VirtualKeyRecord Next, List<SealedSecret> Secrets, DateTimeOffset Expected)> PrepareUpdateAsync(
+        string slug, VirtualKeyInput input, CancellationToken cancellationToken)
     {
         VirtualKeyRecord current = await store.GetVirtualKeyAsync(slug, cancellationToken)
             ?? throw AdminProblem.NotFound($"Virtual key '{slug}'");
@@ -147,6 +169,7 @@ internal sealed class VirtualKeyService(
         }
 
         DateTimeOffset now = time.GetUtcNow();
+        now = now > current.UpdatedAt ? now : current.UpdatedAt.AddTicks(1);
         var secrets = new List<SealedSecret>();
         VirtualKeyRecord next = current with { UpdatedAt = now };
 
@@ -185,8 +208,9 @@ internal sealed class VirtualKeyService(
 
         // Rotation: the secret row is replaced in place (same id, fresh data key), so every virtual key sharing it moves
         // to the new value together; requests already holding the old value finish with it.
-        if (!string.IsNullOrEmpty(input.Key))
+        if (input.Key is not null)
         {
+            SecretValueRules.ProviderKey(input.Key);
             string secretId = current.SecretId ?? Guid.CreateVersion7().ToString();
             secrets.Add(vault.Seal(secretId, SecretPurpose.ProviderKey, current.WorkspaceId, input.Key));
             next = next with { SecretId = secretId, KeyMask = SecretValue.MaskOf(input.Key) };
@@ -207,9 +231,7 @@ internal sealed class VirtualKeyService(
             }
         }
 
-        await store.UpdateVirtualKeyAsync(next, secrets, now, cancellationToken);
-        Invalidate();
-        return next;
+        return (next, secrets, current.UpdatedAt);
     }
 
     public async Task<bool> DeleteAsync(string slug, CancellationToken cancellationToken)

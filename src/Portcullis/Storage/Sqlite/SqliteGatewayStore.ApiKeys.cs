@@ -41,7 +41,7 @@ internal sealed partial class SqliteGatewayStore
     public Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken) =>
         ListPageAsync("api_keys", ApiKeyColumns, "created_at, id", offset, limit, ReadApiKey, cancellationToken);
 
-    public async Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken)
+    public async Task<bool> UpdateApiKeyAsync(ApiKeyRecord record, DateTimeOffset expectedUpdatedAt, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using SqliteCommand command = Command(
@@ -49,9 +49,9 @@ internal sealed partial class SqliteGatewayStore
             """
             UPDATE api_keys SET name = $name, description = $description, scopes = $scopes, status = $status,
                 updated_at = $updated, expires_at = $expires
-            WHERE id = $id
+            WHERE id = $id AND updated_at = $expected
             """,
-            ApiKeyParameters(record));
+            [.. ApiKeyParameters(record), ("$expected", Time(expectedUpdatedAt))]);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 

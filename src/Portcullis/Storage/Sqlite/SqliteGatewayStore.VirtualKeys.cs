@@ -32,32 +32,47 @@ internal sealed partial class SqliteGatewayStore
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task UpdateVirtualKeyAsync(
-        VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> UpdateVirtualKeyAsync(
+        VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset expectedUpdatedAt,
+        CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        foreach (SealedSecret secret in upsertSecrets)
-        {
-            await UpsertSecretAsync(connection, transaction, secret, at, cancellationToken);
-        }
-
         await using (SqliteCommand command = Command(
             connection,
             """
             UPDATE virtual_keys SET name = $name, provider = $provider, note = $note, status = $status, secret_id = $secret,
                 key_mask = $mask, custom_host = $host, custom_header_names = $headers,
                 custom_headers_secret_id = $headersSecret, updated_at = $updated, expires_at = $expires
-            WHERE slug = $slug
+            WHERE slug = $slug AND updated_at = $expected
             """,
-            VirtualKeyParameters(record)))
+            [.. VirtualKeyParameters(record), ("$expected", Time(expectedUpdatedAt))]))
         {
             command.Transaction = transaction;
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+
+        foreach (SealedSecret secret in upsertSecrets)
+        {
+            await UpsertSecretAsync(connection, transaction, secret, record.UpdatedAt, cancellationToken);
+        }
+
+        if (record.SecretId is not null)
+        {
+            await using SqliteCommand masks = Command(
+                connection, "UPDATE virtual_keys SET key_mask = $mask WHERE secret_id = $secret",
+                ("$mask", record.KeyMask), ("$secret", record.SecretId));
+            masks.Transaction = transaction;
+            await masks.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await DeleteOrphanSecretsAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return true;
     }
 
     public async Task<bool> DeleteVirtualKeyAsync(string slug, CancellationToken cancellationToken)
