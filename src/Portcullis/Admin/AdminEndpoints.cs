@@ -103,9 +103,7 @@ internal static class AdminEndpoints
         }
 
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        string name = AdminJson.String(body, "name") is { Length: > 0 and <= 200 } n
-            ? n
-            : throw AdminProblem.Validation("name is required (1 to 200 characters).");
+        string name = AdminJson.Name(AdminJson.String(body, "name"));
         IReadOnlyList<string> scopes = ValidScopes(AdminJson.StringList(body, "scopes")
             ?? throw AdminProblem.Validation("scopes is required, for example [\"completions.write\"]."));
         if (scopes.Count == 0)
@@ -146,13 +144,14 @@ internal static class AdminEndpoints
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         Caller actor = Actor(context);
-        string? name = AdminJson.String(body, "name");
-        if (name is not null && name.Length is 0 or > 200)
+        string? name = AdminJson.String(body, "name") is { } given ? AdminJson.Name(given) : null;
+
+        IReadOnlyList<string>? scopes = AdminJson.StringList(body, "scopes") is { } listed ? ValidScopes(listed) : null;
+        if (scopes is { Count: 0 })
         {
-            throw AdminProblem.Validation("name must be 1 to 200 characters.");
+            throw AdminProblem.Validation("scopes must name at least one scope.");
         }
 
-        IReadOnlyList<string>? scopes = AdminJson.StringList(body, "scopes") is { } given ? ValidScopes(given) : null;
         string? status = AdminJson.String(body, "status");
         if (status is not null and not ("active" or "disabled"))
         {
@@ -168,21 +167,33 @@ internal static class AdminEndpoints
             RequireGrantable(actor, scopes);
         }
 
-        if (status == "disabled" || (scopes is not null && !scopes.Contains(Scopes.All)))
+        // Changes that can take away an admin run one at a time, with the last-admin check inside, so two admins
+        // cannot disable each other at the same moment.
+        bool mayRemoveAdmin = status == "disabled" || expires is not null || (scopes is not null && !scopes.Contains(Scopes.All));
+        ApiKeyRecord updated;
+        await apiKeys.AdminChanges.WaitAsync(cancellationToken);
+        try
         {
-            await RequireAnotherAdminAsync(store, id, cancellationToken);
-        }
+            if (mayRemoveAdmin)
+            {
+                await RequireAnotherAdminAsync(store, apiKeys, id, cancellationToken);
+            }
 
-        ApiKeyRecord updated = await apiKeys.UpdateAsync(id, current =>
+            updated = await apiKeys.UpdateAsync(id, current =>
+            {
+                RequireOutranks(actor, current);
+                ApiKeyRecord next = current;
+                next = name is null ? next : next with { Name = name };
+                next = descriptionGiven ? next with { Description = description } : next;
+                next = scopes is null ? next : next with { Scopes = scopes };
+                next = status is null ? next : next with { Status = status };
+                return expiresGiven ? next with { ExpiresAt = expires } : next;
+            }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
+        }
+        finally
         {
-            RequireOutranks(actor, current);
-            ApiKeyRecord next = current;
-            next = name is null ? next : next with { Name = name };
-            next = descriptionGiven ? next with { Description = description } : next;
-            next = scopes is null ? next : next with { Scopes = scopes };
-            next = status is null ? next : next with { Status = status };
-            return expiresGiven ? next with { ExpiresAt = expires } : next;
-        }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
+            apiKeys.AdminChanges.Release();
+        }
 
         await audit.RecordAsync(actor.KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
         return Results.Json(AdminJson.ApiKey(updated));
@@ -198,12 +209,20 @@ internal static class AdminEndpoints
             throw AdminProblem.Conflict("An API key cannot delete itself; use another admin key.");
         }
 
-        ApiKeyRecord target = await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
-        RequireOutranks(actor, target);
-        await RequireAnotherAdminAsync(store, id, cancellationToken);
-        if (!await apiKeys.DeleteAsync(id, cancellationToken))
+        await apiKeys.AdminChanges.WaitAsync(cancellationToken);
+        try
         {
-            throw AdminProblem.NotFound($"API key '{id}'");
+            ApiKeyRecord target = await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
+            RequireOutranks(actor, target);
+            await RequireAnotherAdminAsync(store, apiKeys, id, cancellationToken);
+            if (!await apiKeys.DeleteAsync(id, cancellationToken))
+            {
+                throw AdminProblem.NotFound($"API key '{id}'");
+            }
+        }
+        finally
+        {
+            apiKeys.AdminChanges.Release();
         }
 
         await audit.RecordAsync(actor.KeyId, "api_key.delete", "api-key", id, null, cancellationToken);
@@ -224,16 +243,17 @@ internal static class AdminEndpoints
 
     // The last active organisation admin key ('*') cannot be disabled, demoted or deleted: nobody could manage the
     // gateway any more.
-    private static async Task RequireAnotherAdminAsync(IGatewayStore store, string id, CancellationToken cancellationToken)
+    private static async Task RequireAnotherAdminAsync(
+        IGatewayStore store, ApiKeyService apiKeys, string id, CancellationToken cancellationToken)
     {
         ApiKeyRecord? target = await store.GetApiKeyAsync(id, cancellationToken);
-        if (target is null || !target.Scopes.Contains(Scopes.All) || target.Status != "active")
+        if (target is null || !apiKeys.IsWorkingAdmin(target))
         {
             return;
         }
 
         Page<ApiKeyRecord> all = await store.ListApiKeysAsync(0, 100_000, cancellationToken);
-        if (!all.Items.Any(k => k.Id != id && k.Status == "active" && k.Scopes.Contains(Scopes.All)))
+        if (!all.Items.Any(k => k.Id != id && apiKeys.IsWorkingAdmin(k)))
         {
             throw AdminProblem.Conflict("This is the last active admin key ('*'); create another before removing it.");
         }

@@ -12,7 +12,8 @@ internal static class AdminJson
     {
         try
         {
-            using JsonDocument document = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            using JsonDocument document = await JsonDocument.ParseAsync(
+                request.Body, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 32 }, cancellationToken);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw AdminProblem.Validation("The request body must be a JSON object.");
@@ -27,6 +28,17 @@ internal static class AdminJson
     }
 
     public static bool Has(JsonElement body, string name) => body.TryGetProperty(name, out _);
+
+    /// <summary>A required short text (a name): 1 to 200 characters, no control characters.</summary>
+    public static string Name(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value) || value.Length > 200 || value.Any(char.IsControl))
+        {
+            throw AdminProblem.Validation("name is required: 1 to 200 characters, no control characters.");
+        }
+
+        return value.Trim();
+    }
 
     public static string? String(JsonElement body, string name)
     {
@@ -58,9 +70,11 @@ internal static class AdminJson
             return null;
         }
 
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset value)
+        // ISO 8601 only (2030-01-31 or 2030-01-31T10:00:00Z): no culture-dependent forms such as 1/2/2030.
+        bool iso = text.Length >= 10 && char.IsAsciiDigit(text[0]) && text[4] == '-' && text[7] == '-';
+        return iso && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset value)
             ? value
-            : throw AdminProblem.Validation($"{name} must be an ISO 8601 date-time.");
+            : throw AdminProblem.Validation($"{name} must be an ISO 8601 date-time such as 2030-01-31T00:00:00Z.");
     }
 
     public static IReadOnlyList<string>? StringList(JsonElement body, string name)
@@ -119,7 +133,7 @@ internal static class AdminJson
     {
         int size = int.TryParse(request.Query["page_size"], out int s) ? Math.Clamp(s, 1, 500) : 50;
         long page = long.TryParse(request.Query["current_page"], out long p) ? Math.Max(p, 0) : 0;
-        return ((int)Math.Min(page * size, int.MaxValue), size);
+        return (page > int.MaxValue / size ? int.MaxValue : (int)(page * size), size);
     }
 
     public static object VirtualKey(VirtualKeyRecord r) => new Dictionary<string, object?>

@@ -21,6 +21,13 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
 
     public byte[] HashOf(string key) => hasher.Hash(key);
 
+    /// <summary>Serializes admin-key changes that could leave the gateway without a working admin key.</summary>
+    public SemaphoreSlim AdminChanges { get; } = new(1, 1);
+
+    /// <summary>An active, unexpired key holding every scope.</summary>
+    public bool IsWorkingAdmin(ApiKeyRecord key) =>
+        key.Status == "active" && key.Scopes.Contains(Scopes.All) && (key.ExpiresAt is null || key.ExpiresAt > time.GetUtcNow());
+
     /// <summary>Returns the active key with this value, or null when it is unknown, disabled or expired.</summary>
     public async ValueTask<Caller?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken)
     {

@@ -233,9 +233,17 @@ internal static class PortcullisCli
                 }
 
                 string value = pair[(equals + 1)..];
-                map[pair[..equals]] = value.StartsWith("env:", StringComparison.Ordinal)
-                    ? Environment.GetEnvironmentVariable(value[4..]) ?? ""
-                    : value;
+                if (value.StartsWith("env:", StringComparison.Ordinal))
+                {
+                    value = Environment.GetEnvironmentVariable(value[4..]) ?? "";
+                    if (value.Length == 0)
+                    {
+                        Console.Error.WriteLine($"portcullis: environment variable {pair[(equals + 5)..]} is empty.");
+                        return false;
+                    }
+                }
+
+                map[pair[..equals]] = value;
             }
 
             body["custom_headers"] = map;

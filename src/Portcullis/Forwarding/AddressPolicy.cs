@@ -35,9 +35,28 @@ internal sealed class AddressPolicy(IEnumerable<string> allowedHosts)
             return !(linkLocal || alibabaMetadata || unspecified);
         }
 
+        if (address.Equals(IPAddress.IPv6Loopback))
+        {
+            return true;
+        }
+
         if (address.IsIPv6LinkLocal || address.Equals(IPAddress.IPv6Any))
         {
             return false;
+        }
+
+        // IPv4 addresses carried inside IPv6: IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+        byte[] v6 = address.GetAddressBytes();
+        bool compatible = v6.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0;
+        bool nat64 = v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b && v6.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0;
+        if (compatible || nat64)
+        {
+            return IsAllowed(host, new IPAddress(v6.AsSpan(12, 4)));
+        }
+
+        if (v6[0] == 0x20 && v6[1] == 0x02)
+        {
+            return IsAllowed(host, new IPAddress(v6.AsSpan(2, 4)));
         }
 
         // fd00:ec2::254 is the IPv6 metadata address of one large cloud.

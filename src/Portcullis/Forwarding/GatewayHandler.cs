@@ -130,7 +130,7 @@ internal sealed class GatewayHandler(
 
             // 6. Unseal the provider secret and build the upstream request.
             using HttpRequestMessage? upstreamRequest =
-                BuildUpstreamRequest(request, operation, target, body, facts, log, hops, out string? providerKey);
+                BuildUpstreamRequest(request, operation, target, body, facts, log, hops, out SecretRedactor redactor);
             if (upstreamRequest is null)
             {
                 await RefuseAsync(context, log, GatewayError.BadGateway("The stored provider key could not be opened."));
@@ -138,7 +138,7 @@ internal sealed class GatewayHandler(
             }
 
             // 7. Forward and relay.
-            await ForwardAsync(context, upstreamRequest, facts, target, log, providerKey);
+            await ForwardAsync(context, upstreamRequest, facts, target, log, redactor);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -181,9 +181,10 @@ internal sealed class GatewayHandler(
 
     private HttpRequestMessage? BuildUpstreamRequest(
         HttpRequest request, string operation, Target target, RequestBody body, RequestBodyFacts facts, RequestLogDraft log,
-        int hops, out string? providerKey)
+        int hops, out SecretRedactor redactor)
     {
-        providerKey = target.PassthroughKey;
+        string? providerKey = target.PassthroughKey;
+        redactor = default;
         Dictionary<string, string>? customHeaders = null;
         if (target.VirtualKey is { } key)
         {
@@ -212,6 +213,7 @@ internal sealed class GatewayHandler(
             }
         }
 
+        redactor = SecretRedactor.For(providerKey, customHeaders);
         string url = string.Concat(target.BaseUrl!.OriginalString.AsSpan().TrimEnd('/'), "/", operation, request.QueryString.Value);
         var message = new HttpRequestMessage(new HttpMethod(request.Method), url)
         {
@@ -258,7 +260,7 @@ internal sealed class GatewayHandler(
 
     private async Task ForwardAsync(
         HttpContext context, HttpRequestMessage upstreamRequest, RequestBodyFacts facts, Target target, RequestLogDraft log,
-        string? providerKey)
+        SecretRedactor redactor)
     {
         HttpResponse response = context.Response;
         CancellationToken aborted = context.RequestAborted;
@@ -295,14 +297,14 @@ internal sealed class GatewayHandler(
             int status = (int)upstreamResponse.StatusCode;
             response.StatusCode = status;
             log.Status = status;
-            CopyResponseHeaders(upstreamResponse, response);
+            CopyResponseHeaders(upstreamResponse, response, redactor);
             await using Stream upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(aborted);
 
             // 7b. An upstream error keeps its status and says which provider sent it.
             if (status >= 400)
             {
                 log.Outcome = "upstream_error";
-                await WriteUpstreamErrorAsync(response, upstreamBody, target.Provider, providerKey, aborted);
+                await WriteUpstreamErrorAsync(context, upstreamBody, target.Provider, redactor, log);
                 return;
             }
 
@@ -351,15 +353,26 @@ internal sealed class GatewayHandler(
         HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, CancellationToken aborted)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(declaredLength ?? 8192, 1024, 64 * 1024 * 1024) + 1);
+        long limit = options.MaxResponseBodyBytes;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(declaredLength ?? 8192, 1024, Math.Min(limit, 64 * 1024 * 1024)) + 1);
         int length = 0;
         try
         {
             while (true)
             {
+                if (length > limit)
+                {
+                    GatewayLog.UpstreamFailed(logger, log.Provider ?? "", log.TraceId, "answer over the size limit");
+                    ResetForGatewayError(response, log.Provider ?? "");
+                    log.Outcome = "upstream_too_large";
+                    await RefuseAsync(response.HttpContext, log, GatewayError.BadGateway(
+                        $"The upstream's answer is larger than the limit of {limit} bytes."));
+                    return;
+                }
+
                 if (length == buffer.Length)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Math.Min(limit + 1, Array.MaxLength)));
                     Buffer.BlockCopy(buffer, 0, larger, 0, length);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
@@ -375,7 +388,7 @@ internal sealed class GatewayHandler(
                     !aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
                 {
                     log.Outcome = e is OperationCanceledException ? "timeout" : "upstream_cut";
-                    response.Headers.ContentLength = null;
+                    ResetForGatewayError(response, log.Provider ?? "");
                     await RefuseAsync(response.HttpContext, log, e is OperationCanceledException
                         ? GatewayError.Timeout("The upstream stopped sending its answer.")
                         : GatewayError.BadGateway("The upstream closed the connection before its answer was complete."));
@@ -406,36 +419,48 @@ internal sealed class GatewayHandler(
         }
     }
 
-    private static async Task WriteUpstreamErrorAsync(
-        HttpResponse response, Stream upstreamBody, string provider, string? providerKey, CancellationToken aborted)
+    private async Task WriteUpstreamErrorAsync(
+        HttpContext context, Stream upstreamBody, string provider, SecretRedactor redactor, RequestLogDraft log)
     {
-        using var reader = new StreamReader(upstreamBody);
-        char[] chunk = new char[64 * 1024];
-        int read = await reader.ReadBlockAsync(chunk.AsMemory(), aborted);
-        string text = new(chunk, 0, read);
+        HttpResponse response = context.Response;
+        CancellationToken aborted = context.RequestAborted;
 
+        // 1. Read the error body, at most 64 KiB and within the idle timeout: an upstream may stall after its status.
+        string text;
+        using (var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+        {
+            idle.CancelAfter(options.StreamIdleTimeout);
+            try
+            {
+                using var reader = new StreamReader(upstreamBody);
+                char[] chunk = new char[64 * 1024];
+                int read = await reader.ReadBlockAsync(chunk.AsMemory(), idle.Token);
+                text = new string(chunk, 0, read);
+            }
+            catch (Exception e) when (!aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
+            {
+                ResetForGatewayError(response, provider);
+                log.Outcome = "timeout";
+                await RefuseAsync(context, log, GatewayError.Timeout($"The upstream {provider} sent an error status but no complete body."));
+                return;
+            }
+        }
+
+        // 2. Keep OpenAI's error fields when the body has them; only decoded strings are kept, and every one is redacted.
         string message;
         string? type = null, param = null, code = null;
         try
         {
             using JsonDocument document = JsonDocument.Parse(text);
             JsonElement error = document.RootElement.TryGetProperty("error", out JsonElement e) ? e : document.RootElement;
-            message = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out JsonElement m)
-                ? m.ToString()
-                : error.ToString();
+            message = StringOf(error, "message") ?? (error.ValueKind == JsonValueKind.String ? error.GetString()! : "no message");
             type = StringOf(error, "type");
             param = StringOf(error, "param");
             code = StringOf(error, "code");
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             message = $"Invalid response received from {provider}";
-        }
-
-        // An upstream that echoes the key it was given must not hand it to the caller.
-        if (!string.IsNullOrEmpty(providerKey))
-        {
-            message = message.Replace(providerKey, SecretValue.MaskOf(providerKey), StringComparison.Ordinal);
         }
 
         response.ContentType = "application/json";
@@ -443,22 +468,31 @@ internal sealed class GatewayHandler(
         await using var writer = new Utf8JsonWriter(response.Body);
         writer.WriteStartObject();
         writer.WriteStartObject("error");
-        writer.WriteString("message", $"{provider} error: {message}");
-        WriteNullable(writer, "type", type);
-        WriteNullable(writer, "param", param);
-        WriteNullable(writer, "code", code);
+        writer.WriteString("message", redactor.Redact($"{provider} error: {message}"));
+        WriteNullable(writer, "type", type, redactor);
+        WriteNullable(writer, "param", param, redactor);
+        WriteNullable(writer, "code", code, redactor);
         writer.WriteEndObject();
         writer.WriteString("provider", provider);
         writer.WriteEndObject();
         await writer.FlushAsync(aborted);
 
-        static string? StringOf(JsonElement element, string name) =>
-            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value) &&
-            value.ValueKind is not JsonValueKind.Null
-                ? value.ToString()
-                : null;
+        static string? StringOf(JsonElement element, string name)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out JsonElement value))
+            {
+                return null;
+            }
 
-        static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+            return value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                _ => null,
+            };
+        }
+
+        static void WriteNullable(Utf8JsonWriter writer, string name, string? value, SecretRedactor redactor)
         {
             if (value is null)
             {
@@ -466,12 +500,21 @@ internal sealed class GatewayHandler(
             }
             else
             {
-                writer.WriteString(name, value);
+                writer.WriteString(name, redactor.Redact(value));
             }
         }
     }
 
-    private static void CopyResponseHeaders(HttpResponseMessage upstreamResponse, HttpResponse response)
+    // Drops what was copied from the upstream before the gateway answers with its own error instead.
+    private static void ResetForGatewayError(HttpResponse response, string provider)
+    {
+        string trace = response.Headers[GatewayResponses.TraceIdHeader].ToString();
+        response.Headers.Clear();
+        response.Headers[GatewayResponses.TraceIdHeader] = trace;
+        response.Headers[GatewayResponses.ProviderHeader] = provider;
+    }
+
+    private static void CopyResponseHeaders(HttpResponseMessage upstreamResponse, HttpResponse response, SecretRedactor redactor)
     {
         foreach (KeyValuePair<string, IEnumerable<string>> header in upstreamResponse.Headers)
         {
@@ -480,7 +523,7 @@ internal sealed class GatewayHandler(
                 !header.Key.StartsWith("x-portkey-", StringComparison.OrdinalIgnoreCase) &&
                 !header.Key.StartsWith("x-portcullis-", StringComparison.OrdinalIgnoreCase))
             {
-                response.Headers[header.Key] = header.Value.ToArray();
+                response.Headers[header.Key] = Redacted(header.Value, redactor);
             }
         }
 
@@ -488,9 +531,20 @@ internal sealed class GatewayHandler(
         {
             if (!ResponseHeadersNotCopied.Contains(header.Key))
             {
-                response.Headers[header.Key] = header.Value.ToArray();
+                response.Headers[header.Key] = Redacted(header.Value, redactor);
             }
         }
+    }
+
+    private static StringValues Redacted(IEnumerable<string> values, SecretRedactor redactor)
+    {
+        var result = new List<string>(1);
+        foreach (string value in values)
+        {
+            result.Add(redactor.Redact(value));
+        }
+
+        return new StringValues(result.ToArray());
     }
 
     // The gateway key comes from x-portkey-api-key, else from Authorization. When both are present and differ, the

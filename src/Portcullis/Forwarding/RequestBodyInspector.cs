@@ -66,7 +66,7 @@ internal static class RequestBodyInspector
                     int usageFlags = reader.TokenType == JsonTokenType.StartObject ? ReadIncludeUsage(ref reader) : 0;
                     if (usageFlags < 0)
                     {
-                        problem = "The request body names stream_options.include_usage more than once.";
+                        problem = "stream_options names a field more than once, or is nested more than 32 levels deep.";
                         return null;
                     }
 
@@ -114,25 +114,33 @@ internal static class RequestBodyInspector
         return first;
     }
 
-    // Reads include_usage from a copy of the reader, leaving the original on the object's start token:
-    // 1 when true, 0 when false or absent, -1 when named twice.
+    // Reads include_usage from a copy of the reader, leaving the original on the object's start token: 1 when true,
+    // 0 when false or absent, -1 when a field is named twice or the object nests too deep (the gateway may rewrite it).
     private static int ReadIncludeUsage(ref Utf8JsonReader reader)
     {
         Utf8JsonReader copy = reader;
         int depth = copy.CurrentDepth;
         int result = 0;
-        bool seen = false;
+        var names = new HashSet<string>(StringComparer.Ordinal);
         while (copy.Read() && copy.CurrentDepth > depth)
         {
-            if (copy.TokenType == JsonTokenType.PropertyName && copy.CurrentDepth == depth + 1 &&
-                copy.ValueTextEquals("include_usage"u8))
+            if (copy.CurrentDepth > depth + 32)
             {
-                if (seen)
-                {
-                    return -1;
-                }
+                return -1;
+            }
 
-                seen = true;
+            if (copy.TokenType != JsonTokenType.PropertyName || copy.CurrentDepth != depth + 1)
+            {
+                continue;
+            }
+
+            if (!names.Add(copy.GetString()!))
+            {
+                return -1;
+            }
+
+            if (copy.ValueTextEquals("include_usage"u8))
+            {
                 copy.Read();
                 result = copy.TokenType == JsonTokenType.True ? 1 : 0;
             }

@@ -21,7 +21,7 @@ internal sealed class SseRelay
     private int _filled;
     private int _eventStart;
     private int _scan;
-    private int _emitFrom;
+    private readonly List<(int Start, int End)> _held = [];
     private readonly ArrayBufferWriter<byte> _data = new(1024);
     private bool _hasData;
 
@@ -51,21 +51,23 @@ internal sealed class SseRelay
                 int read = await upstream.ReadAsync(_buffer.AsMemory(_filled), idle.Token);
                 if (read == 0)
                 {
-                    // The upstream ended: whatever is left is passed on as it is.
-                    _emitFrom = Math.Min(_emitFrom, _filled);
-                    await WriteAsync(response, _emitFrom, _filled, clientAborted);
-                    return RelayOutcome.Completed;
+                    // The upstream ended. Half an event is never passed on, and a stream without its final [DONE]
+                    // was cut short: the caller then ends it with an error event.
+                    bool partial = _filled > _eventStart && !IsBlank(_buffer.AsSpan(_eventStart, _filled - _eventStart));
+                    return partial || !SawDone ? RelayOutcome.UpstreamCut : RelayOutcome.Completed;
                 }
 
                 _filled += read;
-                int writeEnd = ScanEvents(out int skipStart, out int skipEnd);
-                if (skipStart >= 0)
+                int writeEnd = ScanEvents();
+                int from = 0;
+                foreach ((int skipStart, int skipEnd) in _held)
                 {
-                    await WriteAsync(response, _emitFrom, skipStart, clientAborted);
-                    _emitFrom = skipEnd;
+                    await WriteAsync(response, from, skipStart, flush: false, clientAborted);
+                    from = skipEnd;
                 }
 
-                await WriteAsync(response, _emitFrom, writeEnd, clientAborted);
+                _held.Clear();
+                await WriteAsync(response, from, writeEnd, flush: true, clientAborted);
                 Compact(writeEnd);
             }
         }
@@ -96,12 +98,10 @@ internal sealed class SseRelay
         }
     }
 
-    // Walks complete lines from _scan; returns the end of the last complete event. At most one usage-only chunk is held
-    // back per read (the upstream sends one per stream), reported as [skipStart, skipEnd).
-    private int ScanEvents(out int skipStart, out int skipEnd)
+    // Walks complete lines from _scan; returns the end of the last complete event, and lists in _held the events to
+    // hold back from the client.
+    private int ScanEvents()
     {
-        skipStart = -1;
-        skipEnd = -1;
         int completeEnd = _eventStart;
         while (_scan < _filled)
         {
@@ -130,10 +130,9 @@ internal sealed class SseRelay
             _scan = next;
             if (line.IsEmpty)
             {
-                if (EndEvent() && skipStart < 0)
+                if (EndEvent())
                 {
-                    skipStart = _eventStart;
-                    skipEnd = next;
+                    _held.Add((_eventStart, next));
                 }
 
                 _eventStart = next;
@@ -189,17 +188,21 @@ internal sealed class SseRelay
         return hold;
     }
 
-    private async ValueTask WriteAsync(HttpResponse response, int start, int end, CancellationToken cancellationToken)
+    private async ValueTask WriteAsync(HttpResponse response, int start, int end, bool flush, CancellationToken cancellationToken)
     {
-        if (end <= start)
+        if (end > start)
         {
-            return;
+            BytesForwarded += end - start;
+            await response.Body.WriteAsync(_buffer.AsMemory(start, end - start), cancellationToken);
         }
 
-        BytesForwarded += end - start;
-        await response.Body.WriteAsync(_buffer.AsMemory(start, end - start), cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        if (flush)
+        {
+            await response.Body.FlushAsync(cancellationToken);
+        }
     }
+
+    private static bool IsBlank(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0;
 
     private void Compact(int consumed)
     {
@@ -212,7 +215,6 @@ internal sealed class SseRelay
         _filled = remaining;
         _scan -= consumed;
         _eventStart -= consumed;
-        _emitFrom = 0;
     }
 
     private bool Grow()

@@ -55,7 +55,8 @@ internal static class UpstreamBodyBuilder
 
     private static byte[] MergedOptions(ReadOnlySpan<byte> original)
     {
-        JsonObject options = JsonNode.Parse(original) as JsonObject ?? [];
+        // The inspector has checked the object: no repeated field, at most 32 levels deep.
+        JsonObject options = JsonNode.Parse(original, documentOptions: new JsonDocumentOptions { MaxDepth = 64 }) as JsonObject ?? [];
         options["include_usage"] = true;
         return Encoding.UTF8.GetBytes(options.ToJsonString());
     }

@@ -55,6 +55,11 @@ public static class GatewayHost
         CreatePrivateDirectory(options.DataDirectory);
         var store = new SqliteGatewayStore(options.DatabasePath);
         await store.InitializeAsync(cancellationToken);
+        if (!OperatingSystem.IsWindows())
+        {
+            // SQLite gives the -wal and -shm files the database file's mode, so all three stay owner-only.
+            File.SetUnixFileMode(options.DatabasePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         IMasterKeySource keySource = options.MasterKey is { Length: > 0 } configured
             ? new EnvironmentMasterKeySource(configured)
             : new FileMasterKeySource(options.MasterKeyFilePath);
@@ -176,9 +181,10 @@ public static class GatewayHost
     {
         if (options.AdminKey is { Length: > 0 } preset)
         {
-            if (preset.Length < 16)
+            if (preset.Length is < 16 or > 512 || preset.Any(c => c is < '!' or > '~'))
             {
-                throw new GatewayConfigurationException(["PORTCULLIS_ADMIN_KEY must be at least 16 characters."]);
+                throw new GatewayConfigurationException(
+                    ["PORTCULLIS_ADMIN_KEY must be 16 to 512 visible ASCII characters (no spaces or line breaks)."]);
             }
 
             ApiKeyRecord? existing = await store.FindApiKeyByHashAsync(apiKeys.HashOf(preset), cancellationToken);

@@ -21,6 +21,12 @@ public sealed class GatewayOptions
     /// <summary>The largest request body accepted, in bytes (default 100 MiB); larger bodies get 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 100L * 1024 * 1024;
 
+    /// <summary>
+    /// The largest non-streamed upstream answer relayed, in bytes (default 256 MiB): such answers are read whole to
+    /// count their tokens, so this bounds the memory one request can take. Larger answers get 502.
+    /// </summary>
+    public long MaxResponseBodyBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>How long to wait for a TCP connection to an upstream (default 10 s); past it the answer is 502.</summary>
     public TimeSpan UpstreamConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -65,6 +71,11 @@ public sealed class GatewayOptions
         if (MaxRequestBodyBytes < 1024)
         {
             errors.Add("MaxRequestBodyBytes must be at least 1024.");
+        }
+
+        if (MaxResponseBodyBytes is < 1024 or > 1L << 30)
+        {
+            errors.Add("MaxResponseBodyBytes must be between 1024 and 1 GiB.");
         }
 
         foreach ((string id, string baseUrl) in ProviderBaseUrls)

@@ -259,15 +259,7 @@ internal sealed class VirtualKeyService(
         return new ResolvedVirtualKey(record, baseUrl, key, headers);
     }
 
-    private static string RequireName(string? name)
-    {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
-        {
-            throw AdminProblem.Validation("name is required (1 to 200 characters).");
-        }
-
-        return name.Trim();
-    }
+    private static string RequireName(string? name) => AdminJson.Name(name);
 
     private string RequireProvider(string? provider)
     {

@@ -13,6 +13,9 @@ public sealed class AddressPolicyTests
     [InlineData("fe80::1")]
     [InlineData("fd00:ec2::254")]
     [InlineData("::ffff:169.254.169.254")]
+    [InlineData("::169.254.169.254")]
+    [InlineData("64:ff9b::a9fe:a9fe")]
+    [InlineData("2002:a9fe:a9fe::")]
     public void Link_local_and_metadata_addresses_are_refused(string address)
     {
         var policy = new AddressPolicy([]);

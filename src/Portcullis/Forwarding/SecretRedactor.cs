@@ -1,0 +1,65 @@
+using Portcullis.Vault;
+
+namespace Portcullis.Forwarding;
+
+/// <summary>
+/// The secrets one request sent upstream (provider key, custom header values). Anything the upstream sends back is
+/// passed through <see cref="Redact"/> before the client sees it, so an upstream that echoes a key cannot leak it.
+/// </summary>
+internal readonly struct SecretRedactor
+{
+    private readonly List<string>? _secrets;
+
+    private SecretRedactor(List<string> secrets) => _secrets = secrets;
+
+    public static SecretRedactor For(string? providerKey, IReadOnlyDictionary<string, string>? customHeaders)
+    {
+        var secrets = new List<string>(1 + (customHeaders?.Count ?? 0));
+        if (!string.IsNullOrEmpty(providerKey))
+        {
+            secrets.Add(providerKey);
+        }
+
+        if (customHeaders is not null)
+        {
+            foreach (string value in customHeaders.Values)
+            {
+                // Very short values ("1", "yes") are not secrets worth masking and would mangle text.
+                if (value.Length >= 8)
+                {
+                    secrets.Add(value);
+                }
+            }
+        }
+
+        return new SecretRedactor(secrets);
+    }
+
+    public string Redact(string value)
+    {
+        if (_secrets is null)
+        {
+            return value;
+        }
+
+        foreach (string secret in _secrets)
+        {
+            if (value.Contains(secret, StringComparison.Ordinal))
+            {
+                value = value.Replace(secret, SecretValue.MaskOf(secret), StringComparison.Ordinal);
+            }
+
+            // "Bearer sk-..." in a header: the raw secret without its scheme may appear too.
+            int space = secret.IndexOf(' ');
+            if (space > 0 && space < secret.Length - 8)
+            {
+                string bare = secret[(space + 1)..];
+                value = value.Replace(bare, SecretValue.MaskOf(bare), StringComparison.Ordinal);
+            }
+        }
+
+        return value;
+    }
+
+    public override string ToString() => $"SecretRedactor({_secrets?.Count ?? 0} secrets)";
+}
