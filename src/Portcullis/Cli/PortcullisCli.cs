@@ -180,7 +180,8 @@ internal static class PortcullisCli
     {
         var command = new Command("logs", "List recent request logs.");
         command.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/logs?page_size=100", null, r.GetValue(json),
-            n => Lines(n["data"], l => Row(l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "trace_id")),
+            n => Lines(n["data"], l => Row(
+                l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "trace_id")),
             ct)));
         return command;
     }

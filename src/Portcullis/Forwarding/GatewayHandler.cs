@@ -372,7 +372,8 @@ internal sealed class GatewayHandler(
 
                 if (length == buffer.Length)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Math.Min(limit + 1, Array.MaxLength)));
+                    long next = Math.Min((long)buffer.Length * 2, Math.Min(limit + 1, Array.MaxLength));
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)next);
                     Buffer.BlockCopy(buffer, 0, larger, 0, length);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
@@ -437,11 +438,13 @@ internal sealed class GatewayHandler(
                 int read = await reader.ReadBlockAsync(chunk.AsMemory(), idle.Token);
                 text = new string(chunk, 0, read);
             }
-            catch (Exception e) when (!aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
+            catch (Exception e) when (
+                !aborted.IsCancellationRequested && e is OperationCanceledException or IOException or HttpRequestException)
             {
                 ResetForGatewayError(response, provider);
                 log.Outcome = "timeout";
-                await RefuseAsync(context, log, GatewayError.Timeout($"The upstream {provider} sent an error status but no complete body."));
+                await RefuseAsync(context, log, GatewayError.Timeout(
+                    $"The upstream {provider} sent an error status but no complete body."));
                 return;
             }
         }
