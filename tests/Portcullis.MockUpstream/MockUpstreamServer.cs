@@ -61,6 +61,12 @@ public sealed class MockUpstreamServer : IAsyncDisposable
     public ISet<string> AcceptedKeys => _acceptedKeys;
 
     /// <summary>
+    /// Azure deployments that exist; requests to <c>/openai/deployments/{other}/...</c> get Azure's 404
+    /// <c>DeploymentNotFound</c>. Empty (the default) = every deployment exists.
+    /// </summary>
+    public ISet<string> AzureDeployments { get; private init; } = new HashSet<string>();
+
+    /// <summary>
     /// Sum of the prompt tokens the mock reported: every default answer (streamed ones too, with or without a usage
     /// chunk, since the tokens were produced) and every script built with <see cref="MockScript.WithUsage"/>.
     /// </summary>
@@ -108,13 +114,15 @@ public sealed class MockUpstreamServer : IAsyncDisposable
         var ledger = new UsageLedger();
         var keys = new AcceptedKeySet();
         BenchmarkReplies? bench = options.BenchmarkMode ? BenchmarkReplies.Build(time) : null;
-        var emulator = new OpenAIEmulator(new ApiKeyCheck(keys, options.RequiredHeaderName), ledger, time, bench);
+        var azureDeployments = new AcceptedKeySet();
+        var emulator = new OpenAIEmulator(
+            new ApiKeyCheck(keys, options.RequiredHeaderName), ledger, time, bench, azureDeployments, options.RequiredHeaderName);
         var pipeline = new MockRequestPipeline(
             journal, scripts, ledger, emulator, time, options.BenchmarkMode, stopping.Token);
         app.Run(pipeline.InvokeAsync);
 
         // 3. Start, then read back the port the OS chose.
-        var server = new MockUpstreamServer(app, stopping, journal, scripts, ledger, keys);
+        var server = new MockUpstreamServer(app, stopping, journal, scripts, ledger, keys) { AzureDeployments = azureDeployments };
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);

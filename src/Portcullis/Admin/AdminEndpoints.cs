@@ -336,6 +336,7 @@ internal static class AdminEndpoints
         ExpiresAt = AdminJson.Time(body, "expires_at"),
         ExpiresAtGiven = AdminJson.Has(body, "expires_at"),
         WorkspaceId = AdminJson.String(body, "workspace_id"),
+        Azure = Providers.AzureConfigRules.Read(body),
     };
 
     // A key can hand out only what it holds itself, so no key can mint a more powerful one.

@@ -149,11 +149,7 @@ internal static class AdminJson
         ["masked_api_key"] = r.KeyMask.Length == 0 ? null : r.KeyMask,
         ["custom_host"] = r.CustomHost,
         ["custom_headers"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
-        ["model_config"] = new Dictionary<string, object?>
-        {
-            ["customHost"] = r.CustomHost,
-            ["customHeaders"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
-        },
+        ["model_config"] = ModelConfig(r),
         ["workspace_id"] = r.WorkspaceId,
         ["usage_limits"] = null,
         ["rate_limits"] = null,
@@ -161,6 +157,32 @@ internal static class AdminJson
         ["created_at"] = r.CreatedAt,
         ["last_updated_at"] = r.UpdatedAt,
     };
+
+    // Portkey's camelCase model_config: custom host and header names, and for Azure the resource and deployments.
+    private static Dictionary<string, object?> ModelConfig(VirtualKeyRecord r)
+    {
+        var config = new Dictionary<string, object?>
+        {
+            ["customHost"] = r.CustomHost,
+            ["customHeaders"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
+        };
+        if (r.ProviderConfig is not null &&
+            JsonSerializer.Deserialize<Providers.AzureConfig>(r.ProviderConfig) is { } azure)
+        {
+            config["resourceName"] = azure.ResourceName;
+            config["authHeaderName"] = azure.AuthHeaderName;
+            config["deployments"] = azure.Deployments.Select(d => new Dictionary<string, object?>
+            {
+                ["alias"] = d.Alias,
+                ["deploymentName"] = d.DeploymentName,
+                ["apiVersion"] = d.ApiVersion,
+                ["aiModelName"] = d.ModelName,
+                ["is_default"] = d.IsDefault,
+            }).ToArray();
+        }
+
+        return config;
+    }
 
     public static object ApiKey(ApiKeyRecord r) => new Dictionary<string, object?>
     {
@@ -190,6 +212,7 @@ internal static class AdminJson
         ["virtual_key"] = r.VirtualKeySlug,
         ["provider"] = r.Provider,
         ["model"] = r.Model,
+        ["deployment"] = r.Deployment,
         ["method"] = r.Method,
         ["path"] = r.Path,
         ["status"] = r.Status,

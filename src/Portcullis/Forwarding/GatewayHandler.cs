@@ -9,6 +9,7 @@ using Microsoft.Extensions.Primitives;
 using Portcullis.ApiKeys;
 using Portcullis.Diagnostics;
 using Portcullis.Hosting;
+using Portcullis.Providers;
 using Portcullis.Storage;
 using Portcullis.Usage;
 using Portcullis.Vault;
@@ -130,10 +131,10 @@ internal sealed class GatewayHandler(
 
             // 6. Unseal the provider secret and build the upstream request.
             using HttpRequestMessage? upstreamRequest =
-                BuildUpstreamRequest(request, operation, target, body, facts, log, hops, out SecretRedactor redactor);
+                BuildUpstreamRequest(request, operation, target, body, facts, log, hops, out SecretRedactor redactor, out GatewayError? refusal);
             if (upstreamRequest is null)
             {
-                await RefuseAsync(context, log, GatewayError.BadGateway("The stored provider key could not be opened."));
+                await RefuseAsync(context, log, refusal ?? GatewayError.BadGateway("The stored provider key could not be opened."));
                 return;
             }
 
@@ -181,8 +182,9 @@ internal sealed class GatewayHandler(
 
     private HttpRequestMessage? BuildUpstreamRequest(
         HttpRequest request, string operation, Target target, RequestBody body, RequestBodyFacts facts, RequestLogDraft log,
-        int hops, out SecretRedactor redactor)
+        int hops, out SecretRedactor redactor, out GatewayError? refusal)
     {
+        refusal = null;
         string? providerKey = target.PassthroughKey;
         redactor = default;
         Dictionary<string, string>? customHeaders = null;
@@ -214,7 +216,31 @@ internal sealed class GatewayHandler(
         }
 
         redactor = SecretRedactor.For(providerKey, customHeaders);
-        string url = string.Concat(target.BaseUrl!.OriginalString.AsSpan().TrimEnd('/'), "/", operation, request.QueryString.Value);
+        // Azure OpenAI: the alias in model picks a deployment; the deployment's API version always wins over the
+        // client's, and the key goes in api-key (or the front door's header), never in Authorization.
+        AzureConfig? azure = target.VirtualKey?.Azure;
+        AzureDeployment? deployment = null;
+        if (azure is not null)
+        {
+            string? alias = target.BareModel ?? facts.Model;
+            deployment = operation == "models" ? null : azure.Select(alias);
+            if (deployment is null)
+            {
+                refusal = GatewayError.BadRequest(operation == "models"
+                    ? "GET /v1/models is not available for azure-openai keys."
+                    : $"No azure alias passed/default config found: model '{Truncate(alias, 100)}' matches no deployment and " +
+                      $"none is the default. Known aliases: {string.Join(", ", azure.Deployments.Select(d => d.Alias))}.",
+                    "unknown_azure_alias");
+                return null;
+            }
+
+            log.Deployment = deployment.DeploymentName;
+        }
+
+        string url = deployment is null
+            ? string.Concat(target.BaseUrl!.OriginalString.AsSpan().TrimEnd('/'), "/", operation, request.QueryString.Value)
+            : $"{target.BaseUrl!.OriginalString.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(deployment.DeploymentName)}/" +
+              $"{operation}?api-version={Uri.EscapeDataString(deployment.ApiVersion)}";
         var message = new HttpRequestMessage(new HttpMethod(request.Method), url)
         {
             Version = HttpVersion.Version11,
@@ -240,7 +266,14 @@ internal sealed class GatewayHandler(
 
         if (!string.IsNullOrEmpty(providerKey))
         {
-            message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + providerKey);
+            if (azure is not null)
+            {
+                message.Headers.TryAddWithoutValidation(azure.KeyHeader, providerKey);
+            }
+            else
+            {
+                message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + providerKey);
+            }
         }
 
         message.Headers.TryAddWithoutValidation(HopsHeader, (hops + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -471,7 +504,9 @@ internal sealed class GatewayHandler(
         await using var writer = new Utf8JsonWriter(response.Body);
         writer.WriteStartObject();
         writer.WriteStartObject("error");
-        writer.WriteString("message", redactor.Redact($"{provider} error: {message}"));
+        // For Azure, say which alias and deployment answered: a 404 DeploymentNotFound is about the key's set-up.
+        string origin = log.Deployment is null ? provider : $"{provider} (model '{log.Model}', deployment '{log.Deployment}')";
+        writer.WriteString("message", redactor.Redact($"{origin} error: {message}"));
         WriteNullable(writer, "type", type, redactor);
         WriteNullable(writer, "param", param, redactor);
         WriteNullable(writer, "code", code, redactor);

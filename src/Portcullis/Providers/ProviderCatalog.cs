@@ -11,6 +11,7 @@ internal sealed class ProviderCatalog
     private static readonly Dictionary<string, string?> BuiltIn = new(StringComparer.OrdinalIgnoreCase)
     {
         ["openai"] = "https://api.openai.com/v1",
+        [AzureConfig.ProviderId] = null,
         ["ollama"] = null,
         ["vllm"] = null,
         ["llama-cpp"] = null,

@@ -10,6 +10,7 @@ internal sealed record RequestLogRecord
     public string? VirtualKeySlug { get; init; }
     public string? Provider { get; init; }
     public string? Model { get; init; }
+    public string? Deployment { get; init; }
     public required string Method { get; init; }
     public required string Path { get; init; }
     public required int Status { get; init; }

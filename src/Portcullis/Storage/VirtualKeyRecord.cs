@@ -14,6 +14,9 @@ internal sealed record VirtualKeyRecord
     public string KeyMask { get; init; } = "";
     public string? CustomHost { get; init; }
 
+    /// <summary>Provider settings that are not secret (Azure resource and deployments), as JSON.</summary>
+    public string? ProviderConfig { get; init; }
+
     /// <summary>Names of the custom headers (their values are sealed in <see cref="CustomHeadersSecretId"/>).</summary>
     public IReadOnlyList<string> CustomHeaderNames { get; init; } = [];
     public string? CustomHeadersSecretId { get; init; }

@@ -10,6 +10,9 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
     public string? VirtualKeySlug { get; set; }
     public string? Provider { get; set; }
     public string? Model { get; set; }
+
+    /// <summary>The Azure deployment an alias resolved to, when the target is an Azure OpenAI key.</summary>
+    public string? Deployment { get; set; }
     public int Status { get; set; }
     public string Outcome { get; set; } = "pending";
     public bool Stream { get; set; }
@@ -26,6 +29,7 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
         VirtualKeySlug = VirtualKeySlug,
         Provider = Provider,
         Model = Model,
+        Deployment = Deployment,
         Method = method,
         Path = path,
         Status = Status,

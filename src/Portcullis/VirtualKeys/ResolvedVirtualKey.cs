@@ -8,7 +8,7 @@ namespace Portcullis.VirtualKeys;
 /// Secrets are unsealed per request, only for the upstream call.
 /// </summary>
 internal sealed record ResolvedVirtualKey(
-    VirtualKeyRecord Record, Uri BaseUrl, SealedSecret? ProviderKey, SealedSecret? CustomHeaders)
+    VirtualKeyRecord Record, Uri BaseUrl, SealedSecret? ProviderKey, SealedSecret? CustomHeaders, Providers.AzureConfig? Azure = null)
 {
     public override string ToString() => $"ResolvedVirtualKey({Record.Slug})";
 }

@@ -22,5 +22,8 @@ internal sealed class VirtualKeyInput
     public bool ExpiresAtGiven { get; init; }
     public string? WorkspaceId { get; init; }
 
+    /// <summary>Azure OpenAI resource, deployments and key header; on update, replaces the stored ones when given.</summary>
+    public Providers.AzureConfig? Azure { get; init; }
+
     public override string ToString() => $"VirtualKeyInput({Name}, {Provider})";
 }

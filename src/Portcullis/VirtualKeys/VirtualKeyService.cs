@@ -52,7 +52,11 @@ internal sealed class VirtualKeyService(
         string name = RequireName(input.Name);
         string provider = RequireProvider(input.Provider);
         string? customHost = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
-        if (customHost is null && providers.BaseUrlOf(provider) is null)
+        bool azure = provider == AzureConfig.ProviderId;
+        string? providerConfig = azure
+            ? JsonSerializer.Serialize(AzureConfigRules.Validate(input.Azure, customHost is not null))
+            : input.Azure is null ? null : throw AdminProblem.Validation("resourceName and deploymentConfig are for azure-openai keys.");
+        if (customHost is null && providers.BaseUrlOf(provider) is null && !azure)
         {
             throw AdminProblem.Validation($"Provider '{provider}' is self-hosted: set custom_host to its base URL (with /v1).");
         }
@@ -96,7 +100,7 @@ internal sealed class VirtualKeyService(
             mask = SecretValue.MaskOf(input.Key);
             secrets.Add(vault.Seal(secretId, SecretPurpose.ProviderKey, workspace, input.Key));
         }
-        else if (customHost is null)
+        else if (customHost is null || azure)
         {
             throw AdminProblem.Validation("key is required (the provider API key this virtual key stands for).");
         }
@@ -121,6 +125,7 @@ internal sealed class VirtualKeyService(
             SecretId = secretId,
             KeyMask = mask,
             CustomHost = customHost,
+            ProviderConfig = providerConfig,
             CustomHeaderNames = headers?.Keys.ToArray() ?? [],
             CustomHeadersSecretId = headersSecretId,
             CreatedAt = now,
@@ -198,12 +203,29 @@ internal sealed class VirtualKeyService(
         if (input.CustomHostGiven)
         {
             string? host = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
-            if (host is null && providers.BaseUrlOf(current.Provider) is null)
+            if (host is null && providers.BaseUrlOf(current.Provider) is null && current.Provider != AzureConfig.ProviderId)
             {
                 throw AdminProblem.Validation($"Provider '{current.Provider}' is self-hosted: custom_host cannot be removed.");
             }
 
             next = next with { CustomHost = host };
+        }
+
+        if (input.Azure is not null)
+        {
+            if (current.Provider != AzureConfig.ProviderId)
+            {
+                throw AdminProblem.Validation("resourceName and deploymentConfig are for azure-openai keys.");
+            }
+
+            AzureConfig stored = current.ProviderConfig is null
+                ? new AzureConfig(null, [], null)
+                : JsonSerializer.Deserialize<AzureConfig>(current.ProviderConfig)!;
+            var merged = new AzureConfig(
+                input.Azure.ResourceName ?? stored.ResourceName,
+                input.Azure.Deployments.Count > 0 ? input.Azure.Deployments : stored.Deployments,
+                input.Azure.AuthHeaderName ?? stored.AuthHeaderName);
+            next = next with { ProviderConfig = JsonSerializer.Serialize(AzureConfigRules.Validate(merged, next.CustomHost is not null)) };
         }
 
         // Rotation: the secret row is replaced in place (same id, fresh data key), so every virtual key sharing it moves
@@ -253,10 +275,15 @@ internal sealed class VirtualKeyService(
         SealedSecret? headers = record.CustomHeadersSecretId is null
             ? null
             : await store.GetSecretAsync(record.CustomHeadersSecretId, cancellationToken);
+        AzureConfig? azure = record.Provider == AzureConfig.ProviderId && record.ProviderConfig is not null
+            ? JsonSerializer.Deserialize<AzureConfig>(record.ProviderConfig)
+            : null;
         Uri baseUrl = record.CustomHost is not null
             ? new Uri(record.CustomHost)
-            : providers.BaseUrlOf(record.Provider) ?? throw new InvalidOperationException("A stored key has no base URL.");
-        return new ResolvedVirtualKey(record, baseUrl, key, headers);
+            : azure?.ResourceName is { } resource
+                ? new Uri($"https://{resource}.openai.azure.com")
+                : providers.BaseUrlOf(record.Provider) ?? throw new InvalidOperationException("A stored key has no base URL.");
+        return new ResolvedVirtualKey(record, baseUrl, key, headers, azure);
     }
 
     private static string RequireName(string? name) => AdminJson.Name(name);

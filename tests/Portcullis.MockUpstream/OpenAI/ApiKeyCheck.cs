@@ -11,6 +11,10 @@ internal sealed class ApiKeyCheck(AcceptedKeySet accepted, string? headerName)
     private const int VisiblePrefix = 3;
     private const int VisibleSuffix = 4;
 
+    public int AcceptedCount => accepted.Count;
+
+    public bool Accepts(string key) => accepted.Contains(key);
+
     /// <summary>Null when the request may pass; otherwise the 401 to answer with.</summary>
     public ApiError? Check(HttpRequest request)
     {

@@ -6,7 +6,7 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string RequestLogColumns =
         "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
-        "latency_ms, prompt_tokens, completion_tokens, total_tokens";
+        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment";
 
     // The request-log writer is a single background reader, so it keeps one connection and one prepared statement.
     private SqliteConnection? _logConnection;
@@ -22,11 +22,12 @@ internal sealed partial class SqliteGatewayStore
                 $"""
                 INSERT INTO request_logs ({RequestLogColumns})
                 VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
-                        $latency, $prompt, $completion, $total)
+                        $latency, $prompt, $completion, $total, $deployment)
                 ON CONFLICT (id) DO NOTHING
                 """;
             foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
-                "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total"])
+                "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total",
+                "$deployment"])
             {
                 _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
@@ -57,6 +58,7 @@ internal sealed partial class SqliteGatewayStore
                 p[13].Value = (object?)r.PromptTokens ?? DBNull.Value;
                 p[14].Value = (object?)r.CompletionTokens ?? DBNull.Value;
                 p[15].Value = (object?)r.TotalTokens ?? DBNull.Value;
+                p[16].Value = (object?)r.Deployment ?? DBNull.Value;
                 await _logInsert.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -94,6 +96,7 @@ internal sealed partial class SqliteGatewayStore
         PromptTokens = ReadOptionalInt(reader, 13),
         CompletionTokens = ReadOptionalInt(reader, 14),
         TotalTokens = ReadOptionalInt(reader, 15),
+        Deployment = ReadOptionalString(reader, 16),
     };
 
     public async Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken)

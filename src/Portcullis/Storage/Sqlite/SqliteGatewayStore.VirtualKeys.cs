@@ -7,7 +7,7 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string VirtualKeyColumns =
         "id, slug, workspace_id, name, provider, note, status, secret_id, key_mask, custom_host, custom_header_names, " +
-        "custom_headers_secret_id, created_at, updated_at, expires_at";
+        "custom_headers_secret_id, created_at, updated_at, expires_at, provider_config";
 
     public async Task CreateVirtualKeyAsync(
         VirtualKeyRecord record, IReadOnlyList<SealedSecret> newSecrets, DateTimeOffset at, CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ internal sealed partial class SqliteGatewayStore
             $"""
             INSERT INTO virtual_keys ({VirtualKeyColumns})
             VALUES ($id, $slug, $ws, $name, $provider, $note, $status, $secret, $mask, $host, $headers, $headersSecret,
-                    $created, $updated, $expires)
+                    $created, $updated, $expires, $providerConfig)
             """,
             VirtualKeyParameters(record));
         command.Transaction = transaction;
@@ -43,7 +43,8 @@ internal sealed partial class SqliteGatewayStore
             """
             UPDATE virtual_keys SET name = $name, provider = $provider, note = $note, status = $status, secret_id = $secret,
                 key_mask = $mask, custom_host = $host, custom_header_names = $headers,
-                custom_headers_secret_id = $headersSecret, updated_at = $updated, expires_at = $expires
+                custom_headers_secret_id = $headersSecret, updated_at = $updated, expires_at = $expires,
+                provider_config = $providerConfig
             WHERE slug = $slug AND updated_at = $expected
             """,
             [.. VirtualKeyParameters(record), ("$expected", Time(expectedUpdatedAt))]))
@@ -135,6 +136,7 @@ internal sealed partial class SqliteGatewayStore
         ("$created", Time(record.CreatedAt)),
         ("$updated", Time(record.UpdatedAt)),
         ("$expires", Time(record.ExpiresAt)),
+        ("$providerConfig", record.ProviderConfig),
     ];
 
     private static VirtualKeyRecord ReadVirtualKey(SqliteDataReader reader) => new()
@@ -154,5 +156,6 @@ internal sealed partial class SqliteGatewayStore
         CreatedAt = ReadTime(reader, 12),
         UpdatedAt = ReadTime(reader, 13),
         ExpiresAt = ReadOptionalTime(reader, 14),
+        ProviderConfig = ReadOptionalString(reader, 15),
     };
 }

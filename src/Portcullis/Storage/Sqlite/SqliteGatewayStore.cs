@@ -35,6 +35,17 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
         {
             await ExecuteAsync(connection, statement, cancellationToken);
         }
+
+        // Databases made by an earlier version get the columns added since.
+        foreach ((string table, string column, string definition) in SqliteSchema.AddedColumns)
+        {
+            await using SqliteCommand probe = Command(
+                connection, "SELECT COUNT(*) FROM pragma_table_info($table) WHERE name = $column", ("$table", table), ("$column", column));
+            if ((long)(await probe.ExecuteScalarAsync(cancellationToken))! == 0)
+            {
+                await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} {definition}", cancellationToken);
+            }
+        }
     }
 
     public async Task<string?> GetSettingAsync(string name, CancellationToken cancellationToken)

@@ -3,6 +3,13 @@ namespace Portcullis.Storage.Sqlite;
 /// <summary>The schema, in SQL that PostgreSQL also accepts (TEXT times in UTC ISO 8601, BLOB becomes BYTEA there).</summary>
 internal static class SqliteSchema
 {
+    /// <summary>Columns added after a table was first shipped: (table, column, definition).</summary>
+    public static readonly (string Table, string Column, string Definition)[] AddedColumns =
+    [
+        ("virtual_keys", "provider_config", "TEXT NULL"),
+        ("request_logs", "deployment", "TEXT NULL"),
+    ];
+
     public static readonly string[] Statements =
     [
         """
@@ -43,6 +50,7 @@ internal static class SqliteSchema
             custom_host TEXT NULL,
             custom_header_names TEXT NOT NULL,
             custom_headers_secret_id TEXT NULL REFERENCES secrets (id),
+            provider_config TEXT NULL,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
             expires_at TEXT NULL)
@@ -79,7 +87,8 @@ internal static class SqliteSchema
             latency_ms REAL NOT NULL,
             prompt_tokens INTEGER NULL,
             completion_tokens INTEGER NULL,
-            total_tokens INTEGER NULL)
+            total_tokens INTEGER NULL,
+            deployment TEXT NULL)
         """,
         "CREATE INDEX IF NOT EXISTS ix_request_logs_started_at ON request_logs (started_at)",
         """
