@@ -12,6 +12,16 @@ internal sealed class ProviderCatalog
     {
         ["openai"] = "https://api.openai.com/v1",
         [AzureConfig.ProviderId] = null,
+
+        // Hosted clouds that speak OpenAI's format: a user gives only the key.
+        ["groq"] = "https://api.groq.com/openai/v1",
+        ["mistral-ai"] = "https://api.mistral.ai/v1",
+        ["together-ai"] = "https://api.together.xyz/v1",
+        ["deepseek"] = "https://api.deepseek.com/v1",
+        ["openrouter"] = "https://openrouter.ai/api/v1",
+        ["fireworks-ai"] = "https://api.fireworks.ai/inference/v1",
+        ["x-ai"] = "https://api.x.ai/v1",
+        ["perplexity-ai"] = "https://api.perplexity.ai",
         ["ollama"] = null,
         ["vllm"] = null,
         ["llama-cpp"] = null,
