@@ -36,6 +36,20 @@ internal static class UsageReader
                         reader.Skip();
                     }
                 }
+                else if (reader.ValueTextEquals("message"u8))
+                {
+                    // Anthropic's message_start carries its usage inside the message object.
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject && TryReadNestedUsage(ref reader, out TokenUsage nested))
+                    {
+                        usage = nested;
+                        found = true;
+                    }
+                    else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    {
+                        reader.Skip();
+                    }
+                }
                 else if (reader.ValueTextEquals("choices"u8))
                 {
                     reader.Read();
@@ -64,9 +78,31 @@ internal static class UsageReader
         return found;
     }
 
+    // Reads an object up to its end; returns the usage object found directly inside it, if any.
+    private static bool TryReadNestedUsage(ref Utf8JsonReader reader, out TokenUsage usage)
+    {
+        usage = default;
+        bool found = false;
+        int depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    usage = ReadUsageObject(ref reader);
+                    found = true;
+                }
+            }
+        }
+
+        return found;
+    }
+
     private static TokenUsage ReadUsageObject(ref Utf8JsonReader reader)
     {
-        int? prompt = null, completion = null, total = null;
+        int? prompt = null, completion = null, total = null, cached = null;
         int depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
@@ -87,11 +123,21 @@ internal static class UsageReader
             {
                 total = ReadInt(ref reader);
             }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8) || reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                // Anthropic counts cache reads and writes apart from input_tokens; all of them were prompt.
+                cached = (cached ?? 0) + (ReadInt(ref reader) ?? 0);
+            }
             else
             {
                 reader.Read();
                 reader.Skip();
             }
+        }
+
+        if (cached is not null && prompt is not null)
+        {
+            prompt += cached;
         }
 
         return new TokenUsage(prompt, completion, total ?? (prompt + completion));
