@@ -10,6 +10,7 @@ using Portcullis.ApiKeys;
 using Portcullis.Diagnostics;
 using Portcullis.Hosting;
 using Portcullis.Providers;
+using Portcullis.Providers.Anthropic;
 using Portcullis.Storage;
 using Portcullis.Usage;
 using Portcullis.Vault;
@@ -127,6 +128,16 @@ internal sealed class GatewayHandler(
                 return;
             }
 
+            // Anthropic keys speak the Messages API: chat completions are translated, /v1/messages passes through.
+            bool anthropic = target.Provider == AnthropicApi.ProviderId;
+            if (anthropic ? operation is not ("chat/completions" or "messages") : operation == "messages")
+            {
+                await RefuseAsync(context, log, GatewayError.BadRequest(anthropic
+                    ? $"/v1/{operation} is not available for anthropic keys; use /v1/chat/completions or /v1/messages."
+                    : "/v1/messages (Anthropic's format) needs an anthropic virtual key.", "unsupported_operation"));
+                return;
+            }
+
             // 5. Admit. NOTE: budgets and rate limits arrive with the limits issue; every request is admitted here.
 
             // 6. Unseal the provider secret and build the upstream request.
@@ -237,7 +248,10 @@ internal sealed class GatewayHandler(
             log.Deployment = deployment.DeploymentName;
         }
 
-        string url = deployment is null
+        bool anthropic = target.Provider == AnthropicApi.ProviderId;
+        string url = anthropic
+            ? target.BaseUrl!.OriginalString.TrimEnd('/') + "/messages"
+            : deployment is null
             ? string.Concat(target.BaseUrl!.OriginalString.AsSpan().TrimEnd('/'), "/", operation, request.QueryString.Value)
             : $"{target.BaseUrl!.OriginalString.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(deployment.DeploymentName)}/" +
               $"{operation}?api-version={Uri.EscapeDataString(deployment.ApiVersion)}";
@@ -251,7 +265,24 @@ internal sealed class GatewayHandler(
         {
             bool askForUsage = facts.Stream && operation is "chat/completions" or "completions";
             log.ClientAskedUsage = facts.IncludeUsage;
-            HttpContent content = UpstreamBodyBuilder.Build(body.Memory, facts, target.BareModel, askForUsage);
+            HttpContent content;
+            if (anthropic && operation == "chat/completions")
+            {
+                byte[]? translated = AnthropicRequestTranslator.FromChatCompletion(
+                    body.Span, target.BareModel ?? facts.Model ?? "", AnthropicApi.DefaultMaxTokens, out string? problem);
+                if (translated is null)
+                {
+                    refusal = GatewayError.BadRequest(problem ?? "The request cannot be translated for Anthropic.", "invalid_body");
+                    return null;
+                }
+
+                content = new ByteArrayContent(translated);
+            }
+            else
+            {
+                content = UpstreamBodyBuilder.Build(body.Memory, facts, target.BareModel, askForUsage && !anthropic);
+            }
+
             content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             message.Content = content;
         }
@@ -270,9 +301,23 @@ internal sealed class GatewayHandler(
             {
                 message.Headers.TryAddWithoutValidation(azure.KeyHeader, providerKey);
             }
+            else if (anthropic)
+            {
+                message.Headers.TryAddWithoutValidation("x-api-key", providerKey);
+            }
             else
             {
                 message.Headers.TryAddWithoutValidation("Authorization", "Bearer " + providerKey);
+            }
+        }
+
+        if (anthropic)
+        {
+            string? version = request.Headers["anthropic-version"];
+            message.Headers.TryAddWithoutValidation("anthropic-version", string.IsNullOrWhiteSpace(version) ? AnthropicApi.Version : version);
+            if (request.Headers.TryGetValue("anthropic-beta", out StringValues beta))
+            {
+                message.Headers.TryAddWithoutValidation("anthropic-beta", (IEnumerable<string>)beta);
             }
         }
 
@@ -349,9 +394,24 @@ internal sealed class GatewayHandler(
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
                 response.Headers.CacheControl = "no-cache";
                 await response.StartAsync(aborted);
-                var relay = new SseRelay(forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream);
-                RelayOutcome outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
-                log.Usage = relay.Usage;
+                RelayOutcome outcome;
+                bool upstreamSentError = false;
+                bool anthropic = target.Provider == AnthropicApi.ProviderId;
+                if (anthropic && log.Path == "/v1/chat/completions")
+                {
+                    var translator = new AnthropicStreamTranslator(log.Model ?? "", log.ClientAskedUsage);
+                    outcome = await new AnthropicSseRelay().RelayAsync(
+                        upstreamBody, response, translator, options.StreamIdleTimeout, aborted);
+                    log.Usage = translator.Usage;
+                    upstreamSentError = translator.SawError;
+                }
+                else
+                {
+                    var relay = new SseRelay(forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream, anthropicEvents: anthropic);
+                    outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
+                    log.Usage = relay.Usage;
+                }
+
                 log.Outcome = outcome switch
                 {
                     RelayOutcome.Completed => "success",
@@ -360,13 +420,14 @@ internal sealed class GatewayHandler(
                     RelayOutcome.UpstreamCut => "upstream_cut",
                     _ => "stream_too_large",
                 };
-                if (outcome is RelayOutcome.IdleTimeout or RelayOutcome.UpstreamCut or RelayOutcome.TooLarge)
+                if (outcome is RelayOutcome.IdleTimeout or RelayOutcome.UpstreamCut or RelayOutcome.TooLarge && !upstreamSentError)
                 {
                     GatewayLog.UpstreamFailed(logger, target.Provider, log.TraceId, log.Outcome);
                     GatewayError error = outcome == RelayOutcome.IdleTimeout
                         ? GatewayError.Timeout($"The upstream stream was silent for {options.StreamIdleTimeout.TotalSeconds:0} s.")
                         : GatewayError.BadGateway("The upstream stream ended abnormally.");
-                    await response.Body.WriteAsync(SseRelay.ErrorEvent(error), aborted);
+                    await response.Body.WriteAsync(
+                        anthropic && log.Path == "/v1/messages" ? AnthropicApi.ErrorEvent(error) : SseRelay.ErrorEvent(error), aborted);
                     await response.Body.FlushAsync(aborted);
                 }
 
@@ -378,12 +439,14 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            await RelayWholeAsync(response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, aborted);
+            bool translate = target.Provider == AnthropicApi.ProviderId && log.Path == "/v1/chat/completions";
+            await RelayWholeAsync(response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, translate, aborted);
         }
     }
 
     private async Task RelayWholeAsync(
-        HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, CancellationToken aborted)
+        HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, bool fromAnthropic,
+        CancellationToken aborted)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         long limit = options.MaxResponseBodyBytes;
@@ -438,13 +501,19 @@ internal sealed class GatewayHandler(
             }
 
             ReadOnlyMemory<byte> payload = buffer.AsMemory(0, length);
-            if (UsageReader.TryRead(payload.Span, out TokenUsage usage, out _))
+            if (fromAnthropic)
+            {
+                payload = AnthropicResponseTranslator.ToChatCompletion(payload.Span, out TokenUsage translatedUsage);
+                log.Usage = translatedUsage;
+                response.ContentType = "application/json";
+            }
+            else if (UsageReader.TryRead(payload.Span, out TokenUsage usage, out _))
             {
                 log.Usage = usage;
             }
 
             log.Outcome = "success";
-            response.ContentLength = length;
+            response.ContentLength = payload.Length;
             await response.Body.WriteAsync(payload, aborted);
         }
         finally
@@ -591,6 +660,12 @@ internal sealed class GatewayHandler(
     {
         string? portkeyHeader = request.Headers["x-portkey-api-key"];
         string? bearer = BearerOf(request.Headers.Authorization);
+
+        // Anthropic's SDKs send their key in x-api-key: there it is the gateway key.
+        if (string.IsNullOrWhiteSpace(portkeyHeader) && bearer is null && request.Headers["x-api-key"] is { Count: > 0 } apiKey)
+        {
+            bearer = apiKey.ToString().Trim();
+        }
         if (!string.IsNullOrWhiteSpace(portkeyHeader))
         {
             string key = portkeyHeader.Trim();

@@ -25,7 +25,15 @@ internal sealed class SseRelay
     private readonly ArrayBufferWriter<byte> _data = new(1024);
     private bool _hasData;
 
-    public SseRelay(bool forwardUsageOnlyChunks) => _forwardUsageOnlyChunks = forwardUsageOnlyChunks;
+    private readonly bool _anthropicEvents;
+
+    /// <param name="forwardUsageOnlyChunks">Pass OpenAI's usage-only chunk on (the client asked for usage).</param>
+    /// <param name="anthropicEvents">The stream is Anthropic's: it ends with message_stop, not [DONE].</param>
+    public SseRelay(bool forwardUsageOnlyChunks, bool anthropicEvents = false)
+    {
+        _forwardUsageOnlyChunks = forwardUsageOnlyChunks;
+        _anthropicEvents = anthropicEvents;
+    }
 
     public TokenUsage Usage { get; private set; }
 
@@ -169,7 +177,7 @@ internal sealed class SseRelay
 
         ReadOnlySpan<byte> data = _data.WrittenSpan;
         bool hold = false;
-        if (data.SequenceEqual(DonePayload))
+        if (data.SequenceEqual(DonePayload) || (_anthropicEvents && data.IndexOf("\"message_stop\""u8) >= 0))
         {
             SawDone = true;
         }
@@ -177,7 +185,11 @@ internal sealed class SseRelay
         {
             if (usage.IsKnown)
             {
-                Usage = usage;
+                // Anthropic reports input tokens at the start and cumulative output tokens later: keep what each knows.
+                Usage = new TokenUsage(
+                    usage.PromptTokens ?? Usage.PromptTokens,
+                    usage.CompletionTokens ?? Usage.CompletionTokens,
+                    (usage.PromptTokens ?? Usage.PromptTokens) + (usage.CompletionTokens ?? Usage.CompletionTokens));
             }
 
             hold = usageOnly && !_forwardUsageOnlyChunks;

@@ -115,13 +115,14 @@ public static class GatewayHost
         app.MapPost("/v1/completions", context => handler.HandleAsync(context, "completions"));
         app.MapPost("/v1/embeddings", context => handler.HandleAsync(context, "embeddings"));
         app.MapGet("/v1/models", context => handler.HandleAsync(context, "models"));
+        app.MapPost("/v1/messages", context => handler.HandleAsync(context, "messages"));
     }
 
     // Last line of defence: anything unexpected becomes a JSON 500 without a stack trace; admin bodies are bounded.
     private static async Task GuardAsync(HttpContext context, RequestDelegate next)
     {
         if (!context.Request.Path.StartsWithSegments("/v1/chat") && !context.Request.Path.StartsWithSegments("/v1/completions") &&
-            !context.Request.Path.StartsWithSegments("/v1/embeddings") &&
+            !context.Request.Path.StartsWithSegments("/v1/embeddings") && !context.Request.Path.StartsWithSegments("/v1/messages") &&
             context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = 1024 * 1024;

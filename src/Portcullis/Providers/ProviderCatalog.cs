@@ -12,6 +12,7 @@ internal sealed class ProviderCatalog
     {
         ["openai"] = "https://api.openai.com/v1",
         [AzureConfig.ProviderId] = null,
+        [Anthropic.AnthropicApi.ProviderId] = "https://api.anthropic.com/v1",
 
         // Hosted clouds that speak OpenAI's format: a user gives only the key.
         ["groq"] = "https://api.groq.com/openai/v1",

@@ -1,3 +1,4 @@
+using Portcullis.MockUpstream.Anthropic;
 using Portcullis.MockUpstream.Benchmark;
 using Portcullis.MockUpstream.Pipeline;
 
@@ -13,6 +14,7 @@ internal sealed class OpenAIEmulator
     private readonly TextCompletionsEndpoint _completions;
     private readonly EmbeddingsEndpoint _embeddings;
     private readonly ModelsEndpoint _models = new();
+    private readonly AnthropicEmulator _anthropic;
 
     private readonly AcceptedKeySet _azureDeployments;
     private readonly string _azureKeyHeader;
@@ -27,6 +29,7 @@ internal sealed class OpenAIEmulator
         _chat = new ChatCompletionsEndpoint(ledger, time, bench);
         _completions = new TextCompletionsEndpoint(ledger, time);
         _embeddings = new EmbeddingsEndpoint(ledger);
+        _anthropic = new AnthropicEmulator(keys, ledger);
     }
 
     public Task AnswerAsync(HttpContext context, byte[] body, long started)
@@ -37,6 +40,12 @@ internal sealed class OpenAIEmulator
         if (AzureRoutes.TryParse(request.Path.Value ?? "/", out string deployment, out string operation))
         {
             return AnswerAzureAsync(context, body, started, deployment, operation);
+        }
+
+        // 0b. Anthropic's Messages API: its own key header, version header and error shape.
+        if (AnthropicEmulator.Handles(request.Path.Value ?? "/"))
+        {
+            return _anthropic.AnswerAsync(context, body);
         }
 
         // 1. Authenticate first, as OpenAI does, whatever the path.
