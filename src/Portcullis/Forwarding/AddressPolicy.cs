@@ -8,9 +8,15 @@ namespace Portcullis.Forwarding;
 /// known metadata addresses are refused unless the operator allow-lists the host; loopback and private addresses are
 /// allowed, because self-hosted models live there. Checked when the connection is made, after DNS.
 /// </summary>
-internal sealed class AddressPolicy(IEnumerable<string> allowedHosts)
+internal sealed class AddressPolicy(IEnumerable<string> allowedHosts, bool strict = false)
 {
     private readonly HashSet<string> _allowed = new(allowedHosts, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Strict mode, for multi-tenant deployments: loopback, private and shared (CGNAT) addresses are refused too, unless
+    /// the host is allow-listed, so one tenant's custom host cannot reach the gateway's own network.
+    /// </summary>
+    public bool Strict => strict;
 
     public bool IsAllowedHost(string host) => _allowed.Contains(host);
 
@@ -32,12 +38,14 @@ internal sealed class AddressPolicy(IEnumerable<string> allowedHosts)
             bool linkLocal = b[0] == 169 && b[1] == 254;
             bool alibabaMetadata = b[0] == 100 && b[1] == 100 && b[2] == 100 && b[3] == 200;
             bool unspecified = b[0] == 0;
-            return !(linkLocal || alibabaMetadata || unspecified);
+            bool internalRange = b[0] is 127 or 10 || (b[0] == 172 && b[1] is >= 16 and <= 31) ||
+                (b[0] == 192 && b[1] == 168) || (b[0] == 100 && b[1] is >= 64 and <= 127);
+            return !(linkLocal || alibabaMetadata || unspecified || (strict && internalRange));
         }
 
         if (address.Equals(IPAddress.IPv6Loopback))
         {
-            return true;
+            return !strict;
         }
 
         if (address.IsIPv6LinkLocal || address.Equals(IPAddress.IPv6Any))
@@ -57,6 +65,12 @@ internal sealed class AddressPolicy(IEnumerable<string> allowedHosts)
         if (v6[0] == 0x20 && v6[1] == 0x02)
         {
             return IsAllowed(host, new IPAddress(v6.AsSpan(2, 4)));
+        }
+
+        // fc00::/7 is the IPv6 private (unique local) range.
+        if (strict && (v6[0] & 0xFE) == 0xFC)
+        {
+            return false;
         }
 
         // fd00:ec2::254 is the IPv6 metadata address of one large cloud.

@@ -78,7 +78,9 @@ public static class GatewayHost
 
         // 3. Services shared by the data plane, the admin API and (through the admin API) the CLI.
         var providers = new ProviderCatalog(options);
-        var addresses = new AddressPolicy(options.AllowedCustomHosts);
+        // Hosts the operator configured are trusted; strict mode only constrains hosts named on virtual keys.
+        var addresses = new AddressPolicy(
+            options.AllowedCustomHosts.Concat(options.ProviderBaseUrls.Values.Select(u => new Uri(u).Host)), options.StrictCustomHosts);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IGatewayStore>(store);

@@ -45,6 +45,13 @@ public sealed class GatewayOptions
     /// <summary>Base URLs per provider id, overriding the built-in ones (for example to point <c>openai</c> at a proxy).</summary>
     public Dictionary<string, string> ProviderBaseUrls { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Multi-tenant strict mode: custom hosts may not reach loopback, private or shared addresses either (default off,
+    /// because self-hosted models usually live there). Hosts of <see cref="ProviderBaseUrls"/> and
+    /// <see cref="AllowedCustomHosts"/> stay reachable.
+    /// </summary>
+    public bool StrictCustomHosts { get; set; }
+
     /// <summary>Hosts that custom hosts may resolve to even when they are link-local or metadata addresses.</summary>
     public List<string> AllowedCustomHosts { get; set; } = [];
 

@@ -43,4 +43,29 @@ public sealed class AddressPolicyTests
         Assert.True(policy.IsAllowed("metadata-proxy.corp", IPAddress.Parse("169.254.10.10")));
         Assert.False(policy.IsAllowed("other.corp", IPAddress.Parse("169.254.10.10")));
     }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("10.1.2.3")]
+    [InlineData("172.20.0.5")]
+    [InlineData("192.168.1.20")]
+    [InlineData("100.64.0.1")]
+    [InlineData("::1")]
+    [InlineData("fd12:3456::1")]
+    [InlineData("169.254.169.254")]
+    public void Strict_mode_refuses_internal_addresses_for_hosts_not_allow_listed(string address)
+    {
+        var policy = new AddressPolicy(["llm.internal.corp"], strict: true);
+
+        Assert.False(policy.IsAllowed("tenant-host.example", IPAddress.Parse(address)));
+        Assert.True(policy.IsAllowed("llm.internal.corp", IPAddress.Parse(address)));
+    }
+
+    [Fact]
+    public void Strict_mode_still_allows_public_addresses()
+    {
+        var policy = new AddressPolicy([], strict: true);
+
+        Assert.True(policy.IsAllowed("api.example", IPAddress.Parse("203.0.113.10")));
+    }
 }
