@@ -21,11 +21,12 @@ internal sealed class AdminApi(HttpClient client, Uri gatewayBase, string adminK
         string name,
         string providerKey,
         IReadOnlyDictionary<string, string>? customHeaders,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        string provider = "openai")
     {
         object body = customHeaders is null
-            ? new { name, provider = "openai", key = providerKey }
-            : new { name, provider = "openai", key = providerKey, custom_headers = customHeaders };
+            ? new { name, provider, key = providerKey }
+            : new { name, provider, key = providerKey, custom_headers = customHeaders };
         JsonElement answer = await PostAsync("v1/virtual-keys", body, cancellationToken);
         return answer.TryGetProperty("data", out JsonElement data) && data.TryGetProperty("slug", out JsonElement slug)
             && slug.GetString() is { Length: > 0 } value

@@ -15,6 +15,11 @@ internal sealed class BenchResults
 
     public required ThroughputResult GatewayStream { get; init; }
 
+    /// <summary>The mock's Anthropic stream asked for directly, and through Portcullis in OpenAI's format (translated).</summary>
+    public required ThroughputResult DirectAnthropicStream { get; init; }
+
+    public required ThroughputResult GatewayAnthropicStream { get; init; }
+
     /// <summary>The direct runs again, last, to show how far the machine drifted during the run.</summary>
     public required ThroughputResult DirectChatAgain { get; init; }
 

@@ -25,6 +25,10 @@ internal static class BenchRun
             ("Authorization", "Bearer " + bed.ProviderKey));
         var gateway = new BenchTarget("Portcullis", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
             ("x-portkey-api-key", bed.GatewayApiKey), ("x-portkey-virtual-key", bed.VirtualKeySlug));
+        var directAnthropic = new BenchTarget("direct (Anthropic)", mockClient, new Uri(bed.MockBase, "v1/messages"),
+            ("x-api-key", bed.ProviderKey), ("anthropic-version", "2023-06-01")) { SpeaksAnthropic = true };
+        var gatewayAnthropic = new BenchTarget("Portcullis (Anthropic)", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
+            ("x-portkey-api-key", bed.GatewayApiKey), ("x-portkey-virtual-key", bed.AnthropicVirtualKeySlug));
         var pacedGateway = new BenchTarget("Portcullis", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
             ("x-portkey-api-key", bed.GatewayApiKey), ("x-portkey-virtual-key", bed.PacedVirtualKeySlug));
 
@@ -50,6 +54,8 @@ internal static class BenchRun
         ThroughputResult gatewayChat = await ThroughputAsync(gateway, Payload.Chat, bed.Gateway);
         ThroughputResult directStream = await ThroughputAsync(direct, Payload.Stream, bed.Mock);
         ThroughputResult gatewayStream = await ThroughputAsync(gateway, Payload.Stream, bed.Gateway);
+        ThroughputResult directAnthropicStream = await ThroughputAsync(directAnthropic, Payload.AnthropicStream, bed.Mock);
+        ThroughputResult gatewayAnthropicStream = await ThroughputAsync(gatewayAnthropic, Payload.AnthropicStream, bed.Gateway);
 
         // 4. One request at a time, sides alternating; then paced streams (first frame, gaps between frames).
         Progress.Say($"latency: {options.LatencyRequests} requests per side, one at a time, interleaved");
@@ -75,6 +81,8 @@ internal static class BenchRun
             GatewayChat = gatewayChat,
             DirectStream = directStream,
             GatewayStream = gatewayStream,
+            DirectAnthropicStream = directAnthropicStream,
+            GatewayAnthropicStream = gatewayAnthropicStream,
             DirectChatAgain = directChatAgain,
             DirectStreamAgain = directStreamAgain,
             ChatLatency = chatLatency,

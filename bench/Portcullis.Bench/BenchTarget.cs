@@ -25,6 +25,15 @@ internal sealed class BenchTarget
         """{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a terse assistant."},""" +
         """{"role":"user","content":"Say something about gateways."}],"max_tokens":256,"stream":true}""");
 
+    private static readonly byte[] AnthropicBody = Encoding.UTF8.GetBytes(
+        """{"model":"claude-sonnet-4","system":"You are a terse assistant.","max_tokens":256,"stream":true,"messages":""" +
+        """[{"role":"user","content":"Say something about gateways."}]}""");
+
+    private static readonly byte[] MessageStopFrame = "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"u8.ToArray();
+
+    /// <summary>Sends Anthropic's own request format (the direct side of <see cref="Payload.AnthropicStream"/>).</summary>
+    public bool SpeaksAnthropic { get; init; }
+
     private readonly HttpClient _client;
     private readonly Uri _uri;
     private readonly (string Name, string Value)[] _headers;
@@ -66,7 +75,7 @@ internal sealed class BenchTarget
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, _uri)
         {
-            Content = new ByteArrayContent(payload == Payload.Chat ? ChatBody : StreamBody),
+            Content = new ByteArrayContent(payload == Payload.Chat ? ChatBody : SpeaksAnthropic ? AnthropicBody : StreamBody),
         };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/json");
         foreach ((string name, string value) in _headers)
@@ -120,7 +129,8 @@ internal sealed class BenchTarget
             }
 
             long finished = Stopwatch.GetTimestamp();
-            return scan.EndedWithDone
+            bool ended = SpeaksAnthropic ? scan.EndedWith(MessageStopFrame) : scan.EndedWithDone;
+            return ended
                 ? new Exchange(started, finished, firstFrame, lastFrame, frames, null, null)
                 : Exchange.Failed(started, "stream ended without [DONE]", $"{frames} frames");
         }

@@ -11,4 +11,10 @@ internal enum Payload
 
     /// <summary>A stream with <c>x-mock-pace-ms: 5</c>: 16 frames (plus <c>[DONE]</c>) 5 ms apart.</summary>
     PacedStream,
+
+    /// <summary>
+    /// A streamed answer from the mock's Anthropic Messages API: direct, the client asks for it in Anthropic's format;
+    /// through Portcullis, it asks in OpenAI's format and the gateway translates both ways.
+    /// </summary>
+    AnthropicStream,
 }

@@ -22,6 +22,7 @@ internal static class ReportTable
         // 1. Throughput at N connections.
         rows.Add(Ratio("Throughput, non-streaming (req/s)", r.DirectChat, r.GatewayChat, 0.30));
         rows.Add(Ratio("Throughput, streaming (req/s)", r.DirectStream, r.GatewayStream, 0.60));
+        rows.Add(Ratio("Throughput, streaming, Anthropic translated (req/s)", r.DirectAnthropicStream, r.GatewayAnthropicStream, 0.60));
         rows.Add(Drift("Throughput, non-streaming, direct again at the end (req/s)", r.DirectChat, r.DirectChatAgain));
         rows.Add(Drift("Throughput, streaming, direct again at the end (req/s)", r.DirectStream, r.DirectStreamAgain));
 
@@ -62,6 +63,7 @@ internal static class ReportTable
     {
         Payload.Chat => "non-streaming",
         Payload.Stream => "streaming",
+        Payload.AnthropicStream => "Anthropic",
         _ => "paced stream",
     };
 

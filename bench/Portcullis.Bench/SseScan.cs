@@ -8,11 +8,14 @@ internal sealed class SseScan
 {
     private static readonly byte[] DoneFrame = "data: [DONE]\n\n"u8.ToArray();
 
-    private readonly byte[] _tail = new byte[DoneFrame.Length];
+    private readonly byte[] _tail = new byte[64];
     private int _tailLength;
     private bool _lastWasNewline;
 
-    public bool EndedWithDone => _tail.AsSpan(0, _tailLength).SequenceEqual(DoneFrame);
+    public bool EndedWithDone => EndedWith(DoneFrame);
+
+    /// <summary>Whether the body read so far ends with <paramref name="frame"/> (at most 64 bytes).</summary>
+    public bool EndedWith(ReadOnlySpan<byte> frame) => _tail.AsSpan(0, _tailLength).EndsWith(frame);
 
     /// <summary>Takes the next bytes of the body; returns how many frames they completed.</summary>
     public int Add(ReadOnlySpan<byte> chunk)

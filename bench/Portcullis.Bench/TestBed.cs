@@ -43,6 +43,9 @@ internal sealed class TestBed : IDisposable
     /// <summary>A virtual key whose custom header makes the mock pace its stream (the gateway does not forward the client's).</summary>
     public string PacedVirtualKeySlug { get; private set; } = "";
 
+    /// <summary>A virtual key with provider <c>anthropic</c>, for the translation row.</summary>
+    public string AnthropicVirtualKeySlug { get; private set; } = "";
+
     public long? GatewayIdleRss { get; private set; }
 
     public long? MockIdleRss { get; private set; }
@@ -100,6 +103,7 @@ internal sealed class TestBed : IDisposable
             ["PORTCULLIS_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["PORTCULLIS_ADMIN_KEY"] = adminKey,
             ["Portcullis__ProviderBaseUrls__openai"] = new Uri(MockBase, "v1").ToString(),
+            ["Portcullis__ProviderBaseUrls__anthropic"] = new Uri(MockBase, "v1").ToString(),
             ["Logging__LogLevel__Default"] = "Warning",
         };
         Progress.Say($"starting Portcullis ({artifacts.Configuration}) on {GatewayBase}, upstream {MockBase}v1");
@@ -121,6 +125,8 @@ internal sealed class TestBed : IDisposable
         VirtualKeySlug = await api.CreateVirtualKeyAsync("bench-openai", ProviderKey, null, cancellationToken);
         PacedVirtualKeySlug = await api.CreateVirtualKeyAsync("bench-openai-paced", ProviderKey,
             new Dictionary<string, string> { [BenchTarget.PaceHeader] = BenchTarget.PaceMilliseconds }, cancellationToken);
+        AnthropicVirtualKeySlug = await api.CreateVirtualKeyAsync(
+            "bench-anthropic", ProviderKey, null, cancellationToken, provider: "anthropic");
     }
 
     private async Task WaitForHealthAsync(HttpClient client, CancellationToken cancellationToken)
