@@ -27,6 +27,15 @@ export const MOCK_KEY = required('PORTCULLIS_MOCK_KEY');
 /** The slug of an existing virtual key that holds MOCK_KEY. */
 export const VIRTUAL_KEY = required('PORTCULLIS_VIRTUAL_KEY');
 
+/** The slug of an azure-openai virtual key whose custom_host is the mock; its default deployment has alias AZURE_ALIAS. */
+export const AZURE_VIRTUAL_KEY = required('PORTCULLIS_AZURE_VIRTUAL_KEY');
+
+/** The alias (not the deployment name) of the Azure key's default deployment. */
+export const AZURE_ALIAS = 'gpt4o';
+
+/** The slug of an anthropic virtual key; the gateway's Anthropic base URL is the mock. */
+export const ANTHROPIC_VIRTUAL_KEY = required('PORTCULLIS_ANTHROPIC_VIRTUAL_KEY');
+
 /** Collects a chat completion stream into its text, finish reason and chunk count. */
 export async function collectChatStream(stream) {
   let text = '';
