@@ -8,9 +8,13 @@ namespace Portcullis.Forwarding;
 /// known metadata addresses are refused unless the operator allow-lists the host; loopback and private addresses are
 /// allowed, because self-hosted models live there. Checked when the connection is made, after DNS.
 /// </summary>
-internal sealed class AddressPolicy(IEnumerable<string> allowedHosts, bool strict = false)
+internal sealed class AddressPolicy(
+    IEnumerable<string> allowedHosts, bool strict = false, IEnumerable<string>? configuredProviderHosts = null)
 {
     private readonly HashSet<string> _allowed = new(allowedHosts, StringComparer.OrdinalIgnoreCase);
+
+    // Hosts of the operator's own provider base URLs: reachable at connection time, but not names a client may pick.
+    private readonly HashSet<string> _configured = new(configuredProviderHosts ?? [], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Strict mode, for multi-tenant deployments: loopback, private and shared (CGNAT) addresses are refused too, unless
@@ -22,7 +26,7 @@ internal sealed class AddressPolicy(IEnumerable<string> allowedHosts, bool stric
 
     public bool IsAllowed(string host, IPAddress address)
     {
-        if (_allowed.Contains(host))
+        if (_allowed.Contains(host) || _configured.Contains(host))
         {
             return true;
         }

@@ -130,11 +130,11 @@ internal sealed class GatewayHandler(
 
             // Anthropic keys speak the Messages API: chat completions are translated, /v1/messages passes through.
             bool anthropic = target.Provider == AnthropicApi.ProviderId;
-            if (anthropic ? operation is not ("chat/completions" or "messages") : operation == "messages")
+            if (anthropic && operation is not ("chat/completions" or "messages"))
             {
-                await RefuseAsync(context, log, GatewayError.BadRequest(anthropic
-                    ? $"/v1/{operation} is not available for anthropic keys; use /v1/chat/completions or /v1/messages."
-                    : "/v1/messages (Anthropic's format) needs an anthropic virtual key.", "unsupported_operation"));
+                await RefuseAsync(context, log, GatewayError.BadRequest(
+                    $"/v1/{operation} is not available for anthropic keys; use /v1/chat/completions or /v1/messages.",
+                    "unsupported_operation"));
                 return;
             }
 
@@ -249,6 +249,14 @@ internal sealed class GatewayHandler(
         }
 
         bool anthropic = target.Provider == AnthropicApi.ProviderId;
+
+        // Anthropic's format sent to an OpenAI-format key is translated to a chat completion (case B22).
+        bool messagesToChat = !anthropic && operation == "messages";
+        if (messagesToChat)
+        {
+            operation = "chat/completions";
+        }
+
         string url = anthropic
             ? target.BaseUrl!.OriginalString.TrimEnd('/') + "/messages"
             : deployment is null
@@ -266,7 +274,19 @@ internal sealed class GatewayHandler(
             bool askForUsage = facts.Stream && operation is "chat/completions" or "completions";
             log.ClientAskedUsage = facts.IncludeUsage;
             HttpContent content;
-            if (anthropic && operation == "chat/completions")
+            if (messagesToChat)
+            {
+                byte[]? translated = MessagesToChatRequestTranslator.Translate(
+                    body.Span, target.BareModel ?? facts.Model ?? "", out _, out string? problem);
+                if (translated is null)
+                {
+                    refusal = GatewayError.BadRequest(problem ?? "The request cannot be translated to a chat completion.", "invalid_body");
+                    return null;
+                }
+
+                content = new ByteArrayContent(translated);
+            }
+            else if (anthropic && operation == "chat/completions")
             {
                 byte[]? translated = AnthropicRequestTranslator.FromChatCompletion(
                     body.Span, target.BareModel ?? facts.Model ?? "", AnthropicApi.DefaultMaxTokens, out string? problem);
@@ -379,6 +399,13 @@ internal sealed class GatewayHandler(
             await using Stream upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(aborted);
 
             // 7b. An upstream error keeps its status and says which provider sent it.
+            if (status >= 400 && target.Provider != AnthropicApi.ProviderId && log.Path == "/v1/messages")
+            {
+                log.Outcome = "upstream_error";
+                await WriteTranslatedErrorAsync(context, upstreamBody, status, redactor);
+                return;
+            }
+
             if (status >= 400)
             {
                 log.Outcome = "upstream_error";
@@ -397,7 +424,15 @@ internal sealed class GatewayHandler(
                 RelayOutcome outcome;
                 bool upstreamSentError = false;
                 bool anthropic = target.Provider == AnthropicApi.ProviderId;
-                if (anthropic && log.Path == "/v1/chat/completions")
+                if (!anthropic && log.Path == "/v1/messages")
+                {
+                    var translator = new MessagesToChatStreamTranslator(log.Model ?? "");
+                    outcome = await new MessagesToChatSseRelay().RelayAsync(
+                        upstreamBody, response, translator, options.StreamIdleTimeout, aborted);
+                    log.Usage = translator.Usage;
+                    upstreamSentError = translator.SawError;
+                }
+                else if (anthropic && log.Path == "/v1/chat/completions")
                 {
                     var translator = new AnthropicStreamTranslator(log.Model ?? "", log.ClientAskedUsage);
                     outcome = await new AnthropicSseRelay().RelayAsync(
@@ -427,7 +462,7 @@ internal sealed class GatewayHandler(
                         ? GatewayError.Timeout($"The upstream stream was silent for {options.StreamIdleTimeout.TotalSeconds:0} s.")
                         : GatewayError.BadGateway("The upstream stream ended abnormally.");
                     await response.Body.WriteAsync(
-                        anthropic && log.Path == "/v1/messages" ? AnthropicApi.ErrorEvent(error) : SseRelay.ErrorEvent(error), aborted);
+                        log.Path == "/v1/messages" ? AnthropicApi.ErrorEvent(error) : SseRelay.ErrorEvent(error), aborted);
                     await response.Body.FlushAsync(aborted);
                 }
 
@@ -439,13 +474,15 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            bool translate = target.Provider == AnthropicApi.ProviderId && log.Path == "/v1/chat/completions";
-            await RelayWholeAsync(response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, translate, aborted);
+            AnswerTranslation translation = target.Provider == AnthropicApi.ProviderId
+                ? log.Path == "/v1/chat/completions" ? AnswerTranslation.AnthropicToChat : AnswerTranslation.None
+                : log.Path == "/v1/messages" ? AnswerTranslation.ChatToMessages : AnswerTranslation.None;
+            await RelayWholeAsync(response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, translation, aborted);
         }
     }
 
     private async Task RelayWholeAsync(
-        HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, bool fromAnthropic,
+        HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, AnswerTranslation translation,
         CancellationToken aborted)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
@@ -501,9 +538,15 @@ internal sealed class GatewayHandler(
             }
 
             ReadOnlyMemory<byte> payload = buffer.AsMemory(0, length);
-            if (fromAnthropic)
+            if (translation == AnswerTranslation.AnthropicToChat)
             {
                 payload = AnthropicResponseTranslator.ToChatCompletion(payload.Span, out TokenUsage translatedUsage);
+                log.Usage = translatedUsage;
+                response.ContentType = "application/json";
+            }
+            else if (translation == AnswerTranslation.ChatToMessages)
+            {
+                payload = MessagesToChatResponseTranslator.Translate(payload.Span, log.Model ?? "", out TokenUsage translatedUsage);
                 log.Usage = translatedUsage;
                 response.ContentType = "application/json";
             }
@@ -610,6 +653,33 @@ internal sealed class GatewayHandler(
                 writer.WriteString(name, redactor.Redact(value));
             }
         }
+    }
+
+    // An OpenAI-format upstream's error, told to a client that speaks Anthropic's format.
+    private async Task WriteTranslatedErrorAsync(HttpContext context, Stream upstreamBody, int status, SecretRedactor redactor)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        idle.CancelAfter(options.StreamIdleTimeout);
+        using var copy = new MemoryStream();
+        try
+        {
+            byte[] chunk = new byte[16 * 1024];
+            int read;
+            while (copy.Length < 64 * 1024 && (read = await upstreamBody.ReadAsync(chunk, idle.Token)) > 0)
+            {
+                copy.Write(chunk, 0, read);
+            }
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && e is OperationCanceledException or IOException)
+        {
+            // Whatever arrived is translated; the status still says what happened.
+        }
+
+        byte[] translated = MessagesToChatResponseTranslator.TranslateError(copy.ToArray(), status);
+        string text = redactor.Redact(System.Text.Encoding.UTF8.GetString(translated));
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.ContentLength = null;
+        await context.Response.WriteAsync(text, context.RequestAborted);
     }
 
     // Drops what was copied from the upstream before the gateway answers with its own error instead.
