@@ -213,6 +213,7 @@ internal static class AdminJson
         ["provider"] = r.Provider,
         ["model"] = r.Model,
         ["deployment"] = r.Deployment,
+        ["upstream_model"] = r.UpstreamModel,
         ["method"] = r.Method,
         ["path"] = r.Path,
         ["status"] = r.Status,

@@ -445,6 +445,7 @@ internal sealed class GatewayHandler(
                     var relay = new SseRelay(forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream, anthropicEvents: anthropic);
                     outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
                     log.Usage = relay.Usage;
+                    log.UpstreamModel = relay.UpstreamModel;
                 }
 
                 log.Outcome = outcome switch
@@ -538,6 +539,7 @@ internal sealed class GatewayHandler(
             }
 
             ReadOnlyMemory<byte> payload = buffer.AsMemory(0, length);
+            log.UpstreamModel = ModelReader.TryRead(payload.Span);
             if (translation == AnswerTranslation.AnthropicToChat)
             {
                 payload = AnthropicResponseTranslator.ToChatCompletion(payload.Span, out TokenUsage translatedUsage);

@@ -39,6 +39,9 @@ internal sealed class SseRelay
 
     public bool SawDone { get; private set; }
 
+    /// <summary>The model the stream's first chunk names.</summary>
+    public string? UpstreamModel { get; private set; }
+
     /// <summary>Characters of text the client received, for an estimate when the upstream never reports usage.</summary>
     public long BytesForwarded { get; private set; }
 
@@ -177,6 +180,7 @@ internal sealed class SseRelay
 
         ReadOnlySpan<byte> data = _data.WrittenSpan;
         bool hold = false;
+        UpstreamModel ??= ModelReader.TryRead(data);
         if (data.SequenceEqual(DonePayload) || (_anthropicEvents && data.IndexOf("\"message_stop\""u8) >= 0))
         {
             SawDone = true;

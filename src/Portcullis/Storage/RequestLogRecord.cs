@@ -11,6 +11,7 @@ internal sealed record RequestLogRecord
     public string? Provider { get; init; }
     public string? Model { get; init; }
     public string? Deployment { get; init; }
+    public string? UpstreamModel { get; init; }
     public required string Method { get; init; }
     public required string Path { get; init; }
     public required int Status { get; init; }

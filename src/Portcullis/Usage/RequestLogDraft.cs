@@ -16,6 +16,9 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
 
     /// <summary>The Azure deployment an alias resolved to, when the target is an Azure OpenAI key.</summary>
     public string? Deployment { get; set; }
+
+    /// <summary>The model the upstream says answered (Azure reports the model behind a deployment here).</summary>
+    public string? UpstreamModel { get; set; }
     public int Status { get; set; }
     public string Outcome { get; set; } = "pending";
     public bool Stream { get; set; }
@@ -33,6 +36,7 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
         Provider = Provider,
         Model = Model,
         Deployment = Deployment,
+        UpstreamModel = UpstreamModel,
         Method = method,
         Path = path,
         Status = Status,

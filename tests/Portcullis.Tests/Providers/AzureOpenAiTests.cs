@@ -142,9 +142,13 @@ public sealed class AzureOpenAiTests(GatewayFixture fixture) : IClassFixture<Gat
     }
 
     [Fact]
-    public async Task Request_log_records_the_alias_and_the_deployment()
+    public async Task Request_log_records_the_alias_the_deployment_and_the_model_azure_reports()
     {
         string slug = await CreateAsync(new JsonObject { ["custom_host"] = MockRoot, ["deploymentConfig"] = Deployments() });
+        fixture.Mock.Enqueue(MockScript.Json(200, """
+            {"id":"chatcmpl-az","object":"chat.completion","created":1,"model":"o3-mini-2025-01-31","choices":[{"index":0,
+            "message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}
+            """));
 
         (await ChatAsync(slug, "o3mini")).EnsureSuccessStatusCode();
 
@@ -157,6 +161,7 @@ public sealed class AzureOpenAiTests(GatewayFixture fixture) : IClassFixture<Gat
 
         Assert.Equal("o3mini", log!["model"]!.GetValue<string>());
         Assert.Equal("o3-mini-prod", log["deployment"]!.GetValue<string>());
+        Assert.Equal("o3-mini-2025-01-31", log["upstream_model"]!.GetValue<string>());
     }
 
     [Theory]

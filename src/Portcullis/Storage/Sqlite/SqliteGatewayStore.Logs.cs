@@ -6,7 +6,7 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string RequestLogColumns =
         "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
-        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment";
+        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment, upstream_model";
 
     // The request-log writer is a single background reader, so it keeps one connection and one prepared statement.
     private SqliteConnection? _logConnection;
@@ -22,12 +22,12 @@ internal sealed partial class SqliteGatewayStore
                 $"""
                 INSERT INTO request_logs ({RequestLogColumns})
                 VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
-                        $latency, $prompt, $completion, $total, $deployment)
+                        $latency, $prompt, $completion, $total, $deployment, $upstreamModel)
                 ON CONFLICT (id) DO NOTHING
                 """;
             foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
                 "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total",
-                "$deployment"])
+                "$deployment", "$upstreamModel"])
             {
                 _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
@@ -59,6 +59,7 @@ internal sealed partial class SqliteGatewayStore
                 p[14].Value = (object?)r.CompletionTokens ?? DBNull.Value;
                 p[15].Value = (object?)r.TotalTokens ?? DBNull.Value;
                 p[16].Value = (object?)r.Deployment ?? DBNull.Value;
+                p[17].Value = (object?)r.UpstreamModel ?? DBNull.Value;
                 await _logInsert.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -97,6 +98,7 @@ internal sealed partial class SqliteGatewayStore
         CompletionTokens = ReadOptionalInt(reader, 14),
         TotalTokens = ReadOptionalInt(reader, 15),
         Deployment = ReadOptionalString(reader, 16),
+        UpstreamModel = ReadOptionalString(reader, 17),
     };
 
     public async Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken)

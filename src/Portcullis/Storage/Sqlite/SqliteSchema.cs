@@ -8,6 +8,7 @@ internal static class SqliteSchema
     [
         ("virtual_keys", "provider_config", "TEXT NULL"),
         ("request_logs", "deployment", "TEXT NULL"),
+        ("request_logs", "upstream_model", "TEXT NULL"),
     ];
 
     public static readonly string[] Statements =
@@ -88,7 +89,8 @@ internal static class SqliteSchema
             prompt_tokens INTEGER NULL,
             completion_tokens INTEGER NULL,
             total_tokens INTEGER NULL,
-            deployment TEXT NULL)
+            deployment TEXT NULL,
+            upstream_model TEXT NULL)
         """,
         "CREATE INDEX IF NOT EXISTS ix_request_logs_started_at ON request_logs (started_at)",
         """
