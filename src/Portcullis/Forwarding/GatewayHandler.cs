@@ -399,6 +399,17 @@ internal sealed class GatewayHandler(
             await using Stream upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(aborted);
 
             // 7b. An upstream error keeps its status and says which provider sent it.
+            // Redirects are never followed, nor handed to the client: where an upstream points is not the client's to see.
+            if (status is >= 300 and < 400)
+            {
+                ResetForGatewayError(response, target.Provider);
+                log.Outcome = "upstream_redirect";
+                GatewayLog.UpstreamFailed(logger, target.Provider, log.TraceId, "redirect refused");
+                await RefuseAsync(context, log, GatewayError.BadGateway(
+                    $"The upstream {target.Provider} answered with a redirect ({status}); Portcullis does not follow redirects."));
+                return;
+            }
+
             if (status >= 400 && target.Provider != AnthropicApi.ProviderId && log.Path == "/v1/messages")
             {
                 log.Outcome = "upstream_error";

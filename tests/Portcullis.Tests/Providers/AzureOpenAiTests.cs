@@ -191,4 +191,44 @@ public sealed class AzureOpenAiTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Equal(2, config["deployments"]!.AsArray().Count);
         Assert.DoesNotContain(Secret, text);
     }
+
+    [Fact]
+    public async Task Embeddings_and_tool_calls_go_through_the_deployment_unchanged()
+    {
+        string slug = await CreateAsync(new JsonObject { ["custom_host"] = MockRoot, ["deploymentConfig"] = Deployments() });
+        (_, string key) = await fixture.CreateApiKeyAsync("completions.write");
+        using HttpClient client = fixture.NewClient(key);
+        client.DefaultRequestHeaders.Add("x-portkey-virtual-key", slug);
+        const string tools = """{"model":"gpt4o","tools":[{"type":"function","function":{"name":"add","parameters":{"type":"object"}}}],"tool_choice":"auto","messages":[{"role":"user","content":"2+2"}]}""";
+        fixture.Mock.Enqueue(MockScript.Json(200, """
+            {"id":"c","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant",
+            "content":null,"tool_calls":[{"id":"call_9","type":"function","function":{"name":"add","arguments":"{\"a\":2}"}}]},
+            "finish_reason":"tool_calls"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}
+            """));
+        int before = fixture.Mock.Requests.Count;
+
+        using HttpResponseMessage toolAnswer = await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(tools));
+        using HttpResponseMessage embedding = await client.PostAsync("/v1/embeddings",
+            GatewayFixture.Json("""{"model":"gpt4o","input":"hello"}"""));
+
+        Assert.Equal(HttpStatusCode.OK, toolAnswer.StatusCode);
+        Assert.Equal("call_9", JsonNode.Parse(await toolAnswer.Content.ReadAsStringAsync())!["choices"]![0]!["message"]!["tool_calls"]![0]!["id"]!.GetValue<string>());
+        Assert.Equal(tools, fixture.Mock.Requests[before].BodyText);
+        Assert.Equal(HttpStatusCode.OK, embedding.StatusCode);
+        Assert.Equal("/openai/deployments/gpt4o-prod-eu/embeddings?api-version=2024-10-21", fixture.Mock.Requests[before + 1].PathAndQuery);
+    }
+
+    [Fact]
+    public async Task An_upstream_redirect_is_not_followed_nor_passed_on()
+    {
+        string slug = await CreateAsync(new JsonObject { ["custom_host"] = MockRoot, ["deploymentConfig"] = Deployments() });
+        fixture.Mock.Enqueue(MockScript.Json(302, "{}", new Dictionary<string, string> { ["Location"] = "http://127.0.0.1:1/elsewhere" }));
+        int before = fixture.Mock.Requests.Count;
+
+        using HttpResponseMessage response = await ChatAsync(slug, "gpt4o");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Null(response.Headers.Location);
+        Assert.Equal(before + 1, fixture.Mock.Requests.Count);
+    }
 }
