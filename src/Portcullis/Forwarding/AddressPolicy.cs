@@ -9,12 +9,13 @@ namespace Portcullis.Forwarding;
 /// allowed, because self-hosted models live there. Checked when the connection is made, after DNS.
 /// </summary>
 internal sealed class AddressPolicy(
-    IEnumerable<string> allowedHosts, bool strict = false, IEnumerable<string>? configuredProviderHosts = null)
+    IEnumerable<string> allowedHosts, bool strict = false, IEnumerable<Uri>? configuredProviderUrls = null)
 {
     private readonly HashSet<string> _allowed = new(allowedHosts, StringComparer.OrdinalIgnoreCase);
 
     // Hosts of the operator's own provider base URLs: reachable at connection time, but not names a client may pick.
-    private readonly HashSet<string> _configured = new(configuredProviderHosts ?? [], StringComparer.OrdinalIgnoreCase);
+    private readonly HashSet<string> _configured = new(
+        (configuredProviderUrls ?? []).Select(u => $"{u.Host}:{u.Port}"), StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Strict mode, for multi-tenant deployments: loopback, private and shared (CGNAT) addresses are refused too, unless
@@ -24,9 +25,13 @@ internal sealed class AddressPolicy(
 
     public bool IsAllowedHost(string host) => _allowed.Contains(host);
 
+    /// <summary>Whether a connection to <paramref name="host"/>:<paramref name="port"/> at this address may be made.</summary>
+    public bool IsAllowed(string host, int port, IPAddress address) =>
+        _configured.Contains($"{host}:{port}") || IsAllowed(host, address);
+
     public bool IsAllowed(string host, IPAddress address)
     {
-        if (_allowed.Contains(host) || _configured.Contains(host))
+        if (_allowed.Contains(host))
         {
             return true;
         }

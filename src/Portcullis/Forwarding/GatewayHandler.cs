@@ -390,6 +390,12 @@ internal sealed class GatewayHandler(
             return;
         }
 
+        // Everything the upstream says goes through a body that masks the credentials this request sent it.
+        if (redactor.Secrets.Count > 0)
+        {
+            response.Body = new RedactingStream(response.Body, redactor.Secrets);
+        }
+
         using (upstreamResponse)
         {
             int status = (int)upstreamResponse.StatusCode;
@@ -410,10 +416,11 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            if (status >= 400 && target.Provider != AnthropicApi.ProviderId && log.Path == "/v1/messages")
+            if (status >= 400 && log.Path == "/v1/messages")
             {
                 log.Outcome = "upstream_error";
-                await WriteTranslatedErrorAsync(context, upstreamBody, status, redactor);
+                await WriteMessagesErrorAsync(
+                    context, upstreamBody, status, redactor, translate: target.Provider != AnthropicApi.ProviderId);
                 return;
             }
 
@@ -457,10 +464,12 @@ internal sealed class GatewayHandler(
                     outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
                     log.Usage = relay.Usage;
                     log.UpstreamModel = relay.UpstreamModel;
+                    upstreamSentError = relay.SawUpstreamError;
                 }
 
                 log.Outcome = outcome switch
                 {
+                    _ when upstreamSentError && outcome != RelayOutcome.ClientCancelled => "upstream_error",
                     RelayOutcome.Completed => "success",
                     RelayOutcome.ClientCancelled => "client_cancelled",
                     RelayOutcome.IdleTimeout => "stream_idle_timeout",
@@ -668,8 +677,10 @@ internal sealed class GatewayHandler(
         }
     }
 
-    // An OpenAI-format upstream's error, told to a client that speaks Anthropic's format.
-    private async Task WriteTranslatedErrorAsync(HttpContext context, Stream upstreamBody, int status, SecretRedactor redactor)
+    // An upstream's error for a client that speaks Anthropic's format: Anthropic's own is kept (redacted), an
+    // OpenAI-format one is translated.
+    private async Task WriteMessagesErrorAsync(
+        HttpContext context, Stream upstreamBody, int status, SecretRedactor redactor, bool translate)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         idle.CancelAfter(options.StreamIdleTimeout);
@@ -688,7 +699,9 @@ internal sealed class GatewayHandler(
             // Whatever arrived is translated; the status still says what happened.
         }
 
-        byte[] translated = MessagesToChatResponseTranslator.TranslateError(copy.ToArray(), status);
+        byte[] raw = copy.ToArray();
+        bool anthropicShape = !translate && raw.AsSpan().IndexOf("\"type\":\"error\""u8) >= 0;
+        byte[] translated = anthropicShape ? raw : MessagesToChatResponseTranslator.TranslateError(raw, status);
         string text = redactor.Redact(System.Text.Encoding.UTF8.GetString(translated));
         context.Response.ContentType = "application/json";
         context.Response.Headers.ContentLength = null;

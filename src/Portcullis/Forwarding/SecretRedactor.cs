@@ -35,6 +35,9 @@ internal readonly struct SecretRedactor
         return new SecretRedactor(secrets);
     }
 
+    /// <summary>The secrets themselves, for a <see cref="RedactingStream"/> over the response body.</summary>
+    public IReadOnlyList<string> Secrets => _secrets ?? [];
+
     public string Redact(string value)
     {
         if (_secrets is null)

@@ -39,6 +39,9 @@ internal sealed class SseRelay
 
     public bool SawDone { get; private set; }
 
+    /// <summary>The upstream sent an error object inside the stream.</summary>
+    public bool SawUpstreamError { get; private set; }
+
     /// <summary>The model the stream's first chunk names.</summary>
     public string? UpstreamModel { get; private set; }
 
@@ -181,6 +184,7 @@ internal sealed class SseRelay
         ReadOnlySpan<byte> data = _data.WrittenSpan;
         bool hold = false;
         UpstreamModel ??= ModelReader.TryRead(data);
+        SawUpstreamError |= data.StartsWith("{\"error\""u8) || data.StartsWith("{\"type\":\"error\""u8);
         if (data.SequenceEqual(DonePayload) || (_anthropicEvents && data.IndexOf("\"message_stop\""u8) >= 0))
         {
             SawDone = true;

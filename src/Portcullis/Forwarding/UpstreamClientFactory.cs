@@ -43,7 +43,7 @@ internal static class UpstreamClientFactory
         bool anyAllowed = false;
         foreach (IPAddress address in addresses)
         {
-            if (!policy.IsAllowed(host, address))
+            if (!policy.IsAllowed(host, context.DnsEndPoint.Port, address))
             {
                 continue;
             }

@@ -80,7 +80,7 @@ public static class GatewayHost
         var providers = new ProviderCatalog(options);
         // Hosts the operator configured are trusted; strict mode only constrains hosts named on virtual keys.
         var addresses = new AddressPolicy(
-            options.AllowedCustomHosts, options.StrictCustomHosts, options.ProviderBaseUrls.Values.Select(u => new Uri(u).Host));
+            options.AllowedCustomHosts, options.StrictCustomHosts, options.ProviderBaseUrls.Values.Select(u => new Uri(u)));
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IGatewayStore>(store);

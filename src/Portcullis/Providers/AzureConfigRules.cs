@@ -51,7 +51,8 @@ internal static class AzureConfigRules
             throw AdminProblem.Validation("An azure-openai key needs deploymentConfig: [{alias, deploymentName, apiVersion, is_default}].");
         }
 
-        if (!hasCustomHost && !IsName(config.ResourceName))
+        if (!hasCustomHost && (config.ResourceName is not { Length: > 0 and <= 64 } resource ||
+            !resource.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
         {
             throw AdminProblem.Validation("An azure-openai key needs resourceName (letters, digits and dashes), or a custom_host.");
         }
