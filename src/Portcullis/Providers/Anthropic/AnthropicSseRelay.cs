@@ -11,6 +11,8 @@ namespace Portcullis.Providers.Anthropic;
 /// <see cref="AnthropicStreamTranslator"/>, and writes and flushes the OpenAI chunks it produced after every read.
 /// Events may be split at any byte; lines may end in LF, CRLF or CR.
 /// </summary>
+// NOTE: the line and event scanning here repeats Forwarding/SseRelay.cs; one shared SSE event scanner under the
+// three relays is the next clean-up (the relays' byte-split tests would guard it).
 internal sealed class AnthropicSseRelay
 {
     private const int MaxEventBytes = 16 * 1024 * 1024;

@@ -10,6 +10,8 @@ namespace Portcullis.Providers.Anthropic;
 /// <see cref="MessagesToChatStreamTranslator"/>, and writes and flushes the Anthropic events it produced after every
 /// read. Events may be split at any byte; lines may end in LF, CRLF or CR. One instance relays one stream.
 /// </summary>
+// NOTE: the line and event scanning here repeats Forwarding/SseRelay.cs; one shared SSE event scanner under the
+// three relays is the next clean-up (the relays' byte-split tests would guard it).
 internal sealed class MessagesToChatSseRelay
 {
     private const int MaxEventBytes = 16 * 1024 * 1024;
