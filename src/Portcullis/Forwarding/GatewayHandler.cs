@@ -445,7 +445,7 @@ internal sealed class GatewayHandler(
                 if (!anthropic && log.Path == "/v1/messages")
                 {
                     var translator = new MessagesToChatStreamTranslator(log.Model ?? "");
-                    outcome = await new MessagesToChatSseRelay().RelayAsync(
+                    outcome = await new TranslatingSseRelay().RelayAsync(
                         upstreamBody, response, translator, options.StreamIdleTimeout, aborted);
                     log.Usage = translator.Usage;
                     upstreamSentError = translator.SawError;
@@ -453,7 +453,7 @@ internal sealed class GatewayHandler(
                 else if (anthropic && log.Path == "/v1/chat/completions")
                 {
                     var translator = new AnthropicStreamTranslator(log.Model ?? "", log.ClientAskedUsage);
-                    outcome = await new AnthropicSseRelay().RelayAsync(
+                    outcome = await new TranslatingSseRelay().RelayAsync(
                         upstreamBody, response, translator, options.StreamIdleTimeout, aborted);
                     log.Usage = translator.Usage;
                     upstreamSentError = translator.SawError;

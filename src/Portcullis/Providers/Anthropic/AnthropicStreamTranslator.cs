@@ -1,3 +1,4 @@
+using Portcullis.Forwarding;
 using System.Buffers;
 using System.Text.Json;
 using Portcullis.Usage;
@@ -8,7 +9,7 @@ namespace Portcullis.Providers.Anthropic;
 /// Turns the events of one Anthropic Messages stream into OpenAI <c>chat.completion.chunk</c> server-sent events.
 /// One instance serves one stream; it is not thread-safe.
 /// </summary>
-internal sealed class AnthropicStreamTranslator
+internal sealed class AnthropicStreamTranslator : ISseTranslator
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
@@ -359,4 +360,11 @@ internal sealed class AnthropicStreamTranslator
             && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number)
             ? number
             : null;
+
+    /// <summary>An Anthropic stream ends with <c>message_stop</c>.</summary>
+    bool ISseTranslator.OnEvent(string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        OnEvent(eventName, data, output);
+        return SawMessageStop;
+    }
 }

@@ -1,3 +1,4 @@
+using Portcullis.Forwarding;
 using System.Buffers;
 using System.Text.Json;
 using Portcullis.Usage;
@@ -11,7 +12,7 @@ namespace Portcullis.Providers.Anthropic;
 /// one at a time, as Anthropic does. One instance serves one stream; it is not thread-safe.
 /// </summary>
 /// <param name="model">The model name the client asked for, repeated in <c>message_start</c>.</param>
-internal sealed class MessagesToChatStreamTranslator(string model)
+internal sealed class MessagesToChatStreamTranslator(string model) : ISseTranslator
 {
     private readonly Dictionary<int, MessagesToChatToolBlock> _tools = [];
     private bool _started;
@@ -347,4 +348,21 @@ internal sealed class MessagesToChatStreamTranslator(string model)
             && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number)
             ? number
             : null;
+
+    /// <summary>An OpenAI stream names no events and ends with <c>data: [DONE]</c>.</summary>
+    bool ISseTranslator.OnEvent(string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
+    {
+        data = data.Trim(" \t"u8);
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            return true;
+        }
+
+        if (!data.IsEmpty)
+        {
+            OnChunk(data, output);
+        }
+
+        return false;
+    }
 }

@@ -18,7 +18,7 @@ public sealed class AnthropicSseRelayTests
         context.Response.Body = body;
         var translator = new AnthropicStreamTranslator("claude-test", includeUsage: true, new FakeTimeProvider());
 
-        RelayOutcome outcome = await new AnthropicSseRelay()
+        RelayOutcome outcome = await new TranslatingSseRelay()
             .RelayAsync(upstream, context.Response, translator, idle ?? Idle, clientAborted);
 
         return (outcome, Encoding.UTF8.GetString(body.ToArray()), translator);

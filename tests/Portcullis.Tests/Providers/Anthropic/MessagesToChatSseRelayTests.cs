@@ -41,7 +41,7 @@ public sealed class MessagesToChatSseRelayTests
         context.Response.Body = body;
         var translator = new MessagesToChatStreamTranslator("claude-via-openai");
 
-        RelayOutcome outcome = await new MessagesToChatSseRelay()
+        RelayOutcome outcome = await new TranslatingSseRelay()
             .RelayAsync(upstream, context.Response, translator, idle ?? Idle, clientAborted);
 
         return (outcome, Encoding.UTF8.GetString(body.ToArray()), translator);

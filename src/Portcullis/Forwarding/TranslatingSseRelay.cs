@@ -2,18 +2,16 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Portcullis.Forwarding;
 
-namespace Portcullis.Providers.Anthropic;
+namespace Portcullis.Forwarding;
 
 /// <summary>
-/// Reads an Anthropic Messages event stream as it arrives, hands every complete event to an
-/// <see cref="AnthropicStreamTranslator"/>, and writes and flushes the OpenAI chunks it produced after every read.
-/// Events may be split at any byte; lines may end in LF, CRLF or CR.
+/// Reads a server-sent event stream as it arrives, hands every complete event to an <see cref="ISseTranslator"/>
+/// (Anthropic to OpenAI, or OpenAI to Anthropic), and writes and flushes what it produced after every read. Events may
+/// be split at any byte; lines may end in LF, CRLF or CR. One instance relays one stream.
 /// </summary>
-// NOTE: the line and event scanning here repeats Forwarding/SseRelay.cs; one shared SSE event scanner under the
-// three relays is the next clean-up (the relays' byte-split tests would guard it).
-internal sealed class AnthropicSseRelay
+// NOTE: SseRelay (the byte-exact pass-through) still scans lines its own way, since it forwards the raw bytes.
+internal sealed class TranslatingSseRelay
 {
     private const int MaxEventBytes = 16 * 1024 * 1024;
     private const int ReadBytes = 16 * 1024;
@@ -28,19 +26,20 @@ internal sealed class AnthropicSseRelay
 
     /// <summary>
     /// Relays <paramref name="upstream"/> to <paramref name="response"/> through <paramref name="translator"/>.
-    /// Only a stream that reached <c>message_stop</c> is ended with <c>[DONE]</c>; on every other outcome the caller
-    /// ends the client's stream, typically with an error event.
+    /// Only a stream that reached its end event is closed by <see cref="ISseTranslator.Complete"/>; on every other
+    /// outcome the caller ends the client's stream, typically with an error event.
     /// </summary>
     /// <param name="idleTimeout">How long a single read may wait for upstream bytes before the stream is given up.</param>
     /// <returns>
-    /// <see cref="RelayOutcome.Completed"/> after <c>message_stop</c>; <see cref="RelayOutcome.UpstreamCut"/> when
-    /// the upstream ended or failed before it, or sent an event that is not JSON; <see cref="RelayOutcome.TooLarge"/>
-    /// for an event over 16 MiB.
+    /// <see cref="RelayOutcome.Completed"/> after the end event; <see cref="RelayOutcome.UpstreamCut"/> when the
+    /// upstream ended or failed before it, or sent an event that is not JSON; <see cref="RelayOutcome.TooLarge"/>
+    /// for an event over 16 MiB; <see cref="RelayOutcome.IdleTimeout"/> and <see cref="RelayOutcome.ClientCancelled"/>
+    /// as named.
     /// </returns>
     public async Task<RelayOutcome> RelayAsync(
         Stream upstream,
         HttpResponse response,
-        AnthropicStreamTranslator translator,
+        ISseTranslator translator,
         TimeSpan idleTimeout,
         CancellationToken clientAborted)
     {
@@ -55,8 +54,9 @@ internal sealed class AnthropicSseRelay
                 int read = await upstream.ReadAsync(buffer.AsMemory(0, ReadBytes), idle.Token);
                 if (read == 0)
                 {
-                    // message_stop ends the relay before EOF, so an ending stream here was cut short. Half an event
-                    // is never passed on.
+                    // The end event stops the relay before EOF, so a stream ending here was cut short. What complete
+                    // events produced is passed on; half an event never is.
+                    await WriteAsync(response, clientAborted);
                     return RelayOutcome.UpstreamCut;
                 }
 
@@ -103,7 +103,7 @@ internal sealed class AnthropicSseRelay
 
     // Splits the bytes into lines, carrying an unfinished line over to the next read. Returns an outcome when the
     // relay should end: Completed at message_stop, else a failure.
-    private RelayOutcome? Scan(ReadOnlySpan<byte> bytes, AnthropicStreamTranslator translator)
+    private RelayOutcome? Scan(ReadOnlySpan<byte> bytes, ISseTranslator translator)
     {
         if (_skipLineFeed && !bytes.IsEmpty)
         {
@@ -169,7 +169,7 @@ internal sealed class AnthropicSseRelay
         return null;
     }
 
-    private RelayOutcome? OnLine(ReadOnlySpan<byte> line, AnthropicStreamTranslator translator)
+    private RelayOutcome? OnLine(ReadOnlySpan<byte> line, ISseTranslator translator)
     {
         // A blank line ends the event.
         if (line.IsEmpty)
@@ -208,18 +208,18 @@ internal sealed class AnthropicSseRelay
         return null;
     }
 
-    private RelayOutcome? Dispatch(AnthropicStreamTranslator translator)
+    private RelayOutcome? Dispatch(ISseTranslator translator)
     {
         try
         {
-            if (_hasData)
+            if (_hasData && translator.OnEvent(_eventName, _data.WrittenSpan, _output))
             {
-                translator.OnEvent(_eventName, _data.WrittenSpan, _output);
+                return RelayOutcome.Completed;
             }
         }
         catch (JsonException)
         {
-            return RelayOutcome.UpstreamCut; // not Anthropic's stream after all
+            return RelayOutcome.UpstreamCut; // not the stream format the translator expects after all
         }
         finally
         {
@@ -229,7 +229,7 @@ internal sealed class AnthropicSseRelay
             _eventBytes = 0;
         }
 
-        return translator.SawMessageStop ? RelayOutcome.Completed : null;
+        return null;
     }
 
     private async ValueTask WriteAsync(HttpResponse response, CancellationToken cancellationToken)
