@@ -129,8 +129,8 @@ internal sealed class GatewayHandler(
             }
 
             // Anthropic keys speak the Messages API: chat completions are translated, /v1/messages passes through.
-            bool anthropic = target.Provider == AnthropicApi.ProviderId;
-            if (anthropic && operation is not ("chat/completions" or "messages"))
+            Dialects dialects = Dialects.Of(operation, target.Provider);
+            if (dialects.UpstreamAnthropic && operation is not ("chat/completions" or "messages"))
             {
                 await RefuseAsync(context, log, GatewayError.BadRequest(
                     $"/v1/{operation} is not available for anthropic keys; use /v1/chat/completions or /v1/messages.",
@@ -141,8 +141,8 @@ internal sealed class GatewayHandler(
             // 5. Admit. NOTE: budgets and rate limits arrive with the limits issue; every request is admitted here.
 
             // 6. Unseal the provider secret and build the upstream request.
-            using HttpRequestMessage? upstreamRequest =
-                BuildUpstreamRequest(request, operation, target, body, facts, log, hops, out SecretRedactor redactor, out GatewayError? refusal);
+            using HttpRequestMessage? upstreamRequest = BuildUpstreamRequest(
+                request, operation, dialects, target, body, facts, log, hops, out SecretRedactor redactor, out GatewayError? refusal);
             if (upstreamRequest is null)
             {
                 await RefuseAsync(context, log, refusal ?? GatewayError.BadGateway("The stored provider key could not be opened."));
@@ -150,7 +150,7 @@ internal sealed class GatewayHandler(
             }
 
             // 7. Forward and relay.
-            await ForwardAsync(context, upstreamRequest, facts, target, log, redactor);
+            await ForwardAsync(context, upstreamRequest, dialects, facts, target, log, redactor);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -192,8 +192,8 @@ internal sealed class GatewayHandler(
     }
 
     private HttpRequestMessage? BuildUpstreamRequest(
-        HttpRequest request, string operation, Target target, RequestBody body, RequestBodyFacts facts, RequestLogDraft log,
-        int hops, out SecretRedactor redactor, out GatewayError? refusal)
+        HttpRequest request, string operation, Dialects dialects, Target target, RequestBody body, RequestBodyFacts facts,
+        RequestLogDraft log, int hops, out SecretRedactor redactor, out GatewayError? refusal)
     {
         refusal = null;
         string? providerKey = target.PassthroughKey;
@@ -227,6 +227,7 @@ internal sealed class GatewayHandler(
         }
 
         redactor = SecretRedactor.For(providerKey, customHeaders);
+
         // Azure OpenAI: the alias in model picks a deployment; the deployment's API version always wins over the
         // client's, and the key goes in api-key (or the front door's header), never in Authorization.
         AzureConfig? azure = target.VirtualKey?.Azure;
@@ -248,22 +249,21 @@ internal sealed class GatewayHandler(
             log.Deployment = deployment.DeploymentName;
         }
 
-        bool anthropic = target.Provider == AnthropicApi.ProviderId;
-
         // Anthropic's format sent to an OpenAI-format key is translated to a chat completion (case B22).
-        bool messagesToChat = !anthropic && operation == "messages";
-        if (messagesToChat)
+        bool anthropic = dialects.UpstreamAnthropic;
+        if (dialects.MessagesApiToChat)
         {
             operation = "chat/completions";
         }
 
+        string baseUrl = target.BaseUrl!.OriginalString.TrimEnd('/');
         string url = anthropic
-            ? target.BaseUrl!.OriginalString.TrimEnd('/') + "/messages"
+            ? baseUrl + "/messages"
             : deployment is null
-            ? string.Concat(target.BaseUrl!.OriginalString.AsSpan().TrimEnd('/'), "/", operation, request.QueryString.Value)
-            : $"{target.BaseUrl!.OriginalString.TrimEnd('/')}/openai/deployments/{Uri.EscapeDataString(deployment.DeploymentName)}/" +
-              $"{operation}?api-version={Uri.EscapeDataString(deployment.ApiVersion)}";
-        var message = new HttpRequestMessage(new HttpMethod(request.Method), url)
+            ? string.Concat(baseUrl, "/", operation, request.QueryString.Value)
+            : $"{baseUrl}/openai/deployments/{Uri.EscapeDataString(deployment.DeploymentName)}/{operation}" +
+              $"?api-version={Uri.EscapeDataString(deployment.ApiVersion)}";
+        var message = new HttpRequestMessage(HttpMethods.IsPost(request.Method) ? HttpMethod.Post : HttpMethod.Get, url)
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
@@ -274,7 +274,7 @@ internal sealed class GatewayHandler(
             bool askForUsage = facts.Stream && operation is "chat/completions" or "completions";
             log.ClientAskedUsage = facts.IncludeUsage;
             HttpContent content;
-            if (messagesToChat)
+            if (dialects.MessagesApiToChat)
             {
                 byte[]? translated = MessagesToChatRequestTranslator.Translate(
                     body.Span, target.BareModel ?? facts.Model ?? "", out _, out string? problem);
@@ -286,7 +286,7 @@ internal sealed class GatewayHandler(
 
                 content = new ByteArrayContent(translated);
             }
-            else if (anthropic && operation == "chat/completions")
+            else if (dialects.ChatToMessagesApi)
             {
                 byte[]? translated = AnthropicRequestTranslator.FromChatCompletion(
                     body.Span, target.BareModel ?? facts.Model ?? "", AnthropicApi.DefaultMaxTokens, out string? problem);
@@ -334,7 +334,8 @@ internal sealed class GatewayHandler(
         if (anthropic)
         {
             string? version = request.Headers["anthropic-version"];
-            message.Headers.TryAddWithoutValidation("anthropic-version", string.IsNullOrWhiteSpace(version) ? AnthropicApi.Version : version);
+            message.Headers.TryAddWithoutValidation(
+                "anthropic-version", string.IsNullOrWhiteSpace(version) ? AnthropicApi.Version : version);
             if (request.Headers.TryGetValue("anthropic-beta", out StringValues beta))
             {
                 message.Headers.TryAddWithoutValidation("anthropic-beta", (IEnumerable<string>)beta);
@@ -357,8 +358,8 @@ internal sealed class GatewayHandler(
     }
 
     private async Task ForwardAsync(
-        HttpContext context, HttpRequestMessage upstreamRequest, RequestBodyFacts facts, Target target, RequestLogDraft log,
-        SecretRedactor redactor)
+        HttpContext context, HttpRequestMessage upstreamRequest, Dialects dialects, RequestBodyFacts facts, Target target,
+        RequestLogDraft log, SecretRedactor redactor)
     {
         HttpResponse response = context.Response;
         CancellationToken aborted = context.RequestAborted;
@@ -416,11 +417,10 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            if (status >= 400 && log.Path == "/v1/messages")
+            if (status >= 400 && dialects.ClientAnthropic)
             {
                 log.Outcome = "upstream_error";
-                await WriteMessagesErrorAsync(
-                    context, upstreamBody, status, redactor, translate: target.Provider != AnthropicApi.ProviderId);
+                await WriteMessagesErrorAsync(context, upstreamBody, status, redactor, translate: dialects.MessagesApiToChat);
                 return;
             }
 
@@ -441,8 +441,7 @@ internal sealed class GatewayHandler(
                 await response.StartAsync(aborted);
                 RelayOutcome outcome;
                 bool upstreamSentError = false;
-                bool anthropic = target.Provider == AnthropicApi.ProviderId;
-                if (!anthropic && log.Path == "/v1/messages")
+                if (dialects.MessagesApiToChat)
                 {
                     var translator = new MessagesToChatStreamTranslator(log.Model ?? "");
                     outcome = await new TranslatingSseRelay().RelayAsync(
@@ -450,7 +449,7 @@ internal sealed class GatewayHandler(
                     log.Usage = translator.Usage;
                     upstreamSentError = translator.SawError;
                 }
-                else if (anthropic && log.Path == "/v1/chat/completions")
+                else if (dialects.ChatToMessagesApi)
                 {
                     var translator = new AnthropicStreamTranslator(log.Model ?? "", log.ClientAskedUsage);
                     outcome = await new TranslatingSseRelay().RelayAsync(
@@ -460,7 +459,8 @@ internal sealed class GatewayHandler(
                 }
                 else
                 {
-                    var relay = new SseRelay(forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream, anthropicEvents: anthropic);
+                    var relay = new SseRelay(
+                        forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream, anthropicEvents: dialects.UpstreamAnthropic);
                     outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
                     log.Usage = relay.Usage;
                     log.UpstreamModel = relay.UpstreamModel;
@@ -476,14 +476,15 @@ internal sealed class GatewayHandler(
                     RelayOutcome.UpstreamCut => "upstream_cut",
                     _ => "stream_too_large",
                 };
-                if (outcome is RelayOutcome.IdleTimeout or RelayOutcome.UpstreamCut or RelayOutcome.TooLarge && !upstreamSentError)
+                bool abnormal = outcome is RelayOutcome.IdleTimeout or RelayOutcome.UpstreamCut or RelayOutcome.TooLarge;
+                if (abnormal && !upstreamSentError)
                 {
                     GatewayLog.UpstreamFailed(logger, target.Provider, log.TraceId, log.Outcome);
                     GatewayError error = outcome == RelayOutcome.IdleTimeout
                         ? GatewayError.Timeout($"The upstream stream was silent for {options.StreamIdleTimeout.TotalSeconds:0} s.")
                         : GatewayError.BadGateway("The upstream stream ended abnormally.");
                     await response.Body.WriteAsync(
-                        log.Path == "/v1/messages" ? AnthropicApi.ErrorEvent(error) : SseRelay.ErrorEvent(error), aborted);
+                        dialects.ClientAnthropic ? AnthropicApi.ErrorEvent(error) : SseRelay.ErrorEvent(error), aborted);
                     await response.Body.FlushAsync(aborted);
                 }
 
@@ -495,10 +496,8 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            AnswerTranslation translation = target.Provider == AnthropicApi.ProviderId
-                ? log.Path == "/v1/chat/completions" ? AnswerTranslation.AnthropicToChat : AnswerTranslation.None
-                : log.Path == "/v1/messages" ? AnswerTranslation.ChatToMessages : AnswerTranslation.None;
-            await RelayWholeAsync(response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, translation, aborted);
+            await RelayWholeAsync(
+                response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, dialects.Answer, aborted);
         }
     }
 

@@ -9,11 +9,7 @@ namespace Portcullis.Forwarding;
 /// </summary>
 internal sealed class RedactingStream(Stream inner, IReadOnlyList<string> secrets) : Stream
 {
-    private readonly (byte[] Secret, byte[] Mask)[] _patterns = secrets
-        .Where(s => s.Length >= 8)
-        .Select(s => (Encoding.UTF8.GetBytes(s), Encoding.UTF8.GetBytes(string.Concat(new string('*', s.Length - 4), s.AsSpan(s.Length - 4)))))
-        .Where(p => p.Item1.Length == p.Item2.Length)
-        .ToArray();
+    private readonly (byte[] Secret, byte[] Mask)[] _patterns = Patterns(secrets);
 
     public override bool CanRead => false;
 
@@ -66,4 +62,22 @@ internal sealed class RedactingStream(Stream inner, IReadOnlyList<string> secret
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
+
+    // Stored credentials are visible ASCII, so one character is one byte and the mask keeps the length exactly.
+    private static (byte[] Secret, byte[] Mask)[] Patterns(IReadOnlyList<string> secrets)
+    {
+        var patterns = new List<(byte[], byte[])>(secrets.Count);
+        foreach (string secret in secrets)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(secret);
+            if (secret.Length >= 8 && bytes.Length == secret.Length)
+            {
+                byte[] mask = (byte[])bytes.Clone();
+                mask.AsSpan(0, mask.Length - 4).Fill((byte)'*');
+                patterns.Add((bytes, mask));
+            }
+        }
+
+        return [.. patterns];
+    }
 }

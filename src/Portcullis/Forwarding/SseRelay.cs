@@ -24,6 +24,7 @@ internal sealed class SseRelay
     private readonly List<(int Start, int End)> _held = [];
     private readonly ArrayBufferWriter<byte> _data = new(1024);
     private bool _hasData;
+    private bool _modelRead;
 
     private readonly bool _anthropicEvents;
 
@@ -183,7 +184,13 @@ internal sealed class SseRelay
 
         ReadOnlySpan<byte> data = _data.WrittenSpan;
         bool hold = false;
-        UpstreamModel ??= ModelReader.TryRead(data);
+        // The first event names the model (OpenAI repeats it in every chunk): read it once, not per chunk.
+        if (!_modelRead)
+        {
+            _modelRead = true;
+            UpstreamModel = ModelReader.TryRead(data);
+        }
+
         SawUpstreamError |= data.StartsWith("{\"error\""u8) || data.StartsWith("{\"type\":\"error\""u8);
         if (data.SequenceEqual(DonePayload) || (_anthropicEvents && data.IndexOf("\"message_stop\""u8) >= 0))
         {

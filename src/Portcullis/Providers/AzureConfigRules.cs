@@ -85,7 +85,8 @@ internal static class AzureConfigRules
             throw AdminProblem.Validation("At most one deployment can be the default (is_default).");
         }
 
-        if (config.AuthHeaderName is { } header && (header.Length is 0 or > 100 || !header.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
+        if (config.AuthHeaderName is { } header &&
+            (header.Length is 0 or > 100 || !header.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')))
         {
             throw AdminProblem.Validation("auth_header_name must be a header name such as Ocp-Apim-Subscription-Key.");
         }
