@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Portcullis.Usage;
+using static Portcullis.Providers.Anthropic.JsonFields;
 
 namespace Portcullis.Providers.Anthropic;
 
@@ -201,15 +202,4 @@ internal static class AnthropicResponseTranslator
         }
     }
 
-    private static string? StringOf(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value)
-            && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-
-    private static int? IntOf(JsonElement element, string name) =>
-        element.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.Number
-            && value.TryGetInt32(out int number)
-            ? number
-            : null;
 }

@@ -2,6 +2,7 @@ using Portcullis.Forwarding;
 using System.Buffers;
 using System.Text.Json;
 using Portcullis.Usage;
+using static Portcullis.Providers.Anthropic.JsonFields;
 
 namespace Portcullis.Providers.Anthropic;
 
@@ -348,18 +349,6 @@ internal sealed class AnthropicStreamTranslator : ISseTranslator
     }
 
     private static int IndexOf(JsonElement root) => IntOf(root, "index") ?? 0;
-
-    private static string? StringOf(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value)
-            && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-
-    private static int? IntOf(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value)
-            && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number)
-            ? number
-            : null;
 
     /// <summary>An Anthropic stream ends with <c>message_stop</c>.</summary>
     bool ISseTranslator.OnEvent(string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)

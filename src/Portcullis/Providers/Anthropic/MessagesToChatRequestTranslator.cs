@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using static Portcullis.Providers.Anthropic.JsonFields;
 
 namespace Portcullis.Providers.Anthropic;
 
@@ -466,9 +467,4 @@ internal static class MessagesToChatRequestTranslator
 
     private static JsonNode? Copy(JsonElement element) => JsonNode.Parse(element.GetRawText());
 
-    private static string? StringOf(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value)
-            && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
 }

@@ -2,6 +2,7 @@ using Portcullis.Forwarding;
 using System.Buffers;
 using System.Text.Json;
 using Portcullis.Usage;
+using static Portcullis.Providers.Anthropic.JsonFields;
 
 namespace Portcullis.Providers.Anthropic;
 
@@ -336,18 +337,6 @@ internal sealed class MessagesToChatStreamTranslator(string model) : ISseTransla
         output.Write(System.Text.Encoding.UTF8.GetBytes(name));
         output.Write("\ndata: "u8);
     }
-
-    private static string? StringOf(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value)
-            && value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : null;
-
-    private static int? IntOf(JsonElement element, string name) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out JsonElement value)
-            && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number)
-            ? number
-            : null;
 
     /// <summary>An OpenAI stream names no events and ends with <c>data: [DONE]</c>.</summary>
     bool ISseTranslator.OnEvent(string? eventName, ReadOnlySpan<byte> data, IBufferWriter<byte> output)
