@@ -164,7 +164,12 @@ public sealed class StreamingTests(GatewayFixture fixture) : IClassFixture<Gatew
     [Fact]
     public async Task Frames_reach_the_client_before_the_upstream_finishes()
     {
-        using HttpClient client = await ClientAsync();
+        string slug = await fixture.CreateVirtualKeyAsync("sk-provider-stream-1234");
+        (_, string key) = await fixture.CreateApiKeyAsync("completions.write");
+
+        // A client that closes at once when done, so the never-ending upstream is not left open for the next test.
+        using HttpClient client = fixture.NewClient(key, new SocketsHttpHandler { MaxResponseDrainSize = 0 });
+        client.DefaultRequestHeaders.Add("x-portkey-virtual-key", slug);
 
         // The upstream sends one frame and then never finishes: the frame can only arrive if it is relayed at once.
         fixture.Mock.Enqueue(MockScript.SseThenHang([Chunk("one")]));
