@@ -17,9 +17,6 @@ internal static partial class GatewayLog
         "Master key rotated from version {Previous} to {Active}; {Rewrapped} data keys re-wrapped")]
     public static partial void MasterKeyRotated(ILogger logger, int previous, int active, int rewrapped);
 
-    [LoggerMessage(1003, LogLevel.Information, "Portcullis listening on {Urls} with data in {DataDirectory}")]
-    public static partial void Listening(ILogger logger, string urls, string dataDirectory);
-
     [LoggerMessage(1004, LogLevel.Error, "A stored secret {SecretId} could not be opened with the master key ring")]
     public static partial void SecretUnreadable(ILogger logger, string secretId);
 
@@ -34,9 +31,6 @@ internal static partial class GatewayLog
 
     [LoggerMessage(3003, LogLevel.Error, "Unhandled error in request {TraceId}")]
     public static partial void UnhandledError(ILogger logger, Exception exception, string traceId);
-
-    [LoggerMessage(3004, LogLevel.Warning, "Refused a connection to a blocked address for {Host}")]
-    public static partial void BlockedAddress(ILogger logger, string host);
 
     [LoggerMessage(4001, LogLevel.Error, "Writing {Count} request log records failed; retrying")]
     public static partial void UsageWriteFailed(ILogger logger, Exception exception, int count);

@@ -17,11 +17,6 @@ internal sealed class AddressPolicy(
     private readonly HashSet<string> _configured = new(
         (configuredProviderUrls ?? []).Select(u => $"{u.Host}:{u.Port}"), StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>
-    /// Strict mode, for multi-tenant deployments: loopback, private and shared (CGNAT) addresses are refused too, unless
-    /// the host is allow-listed, so one tenant's custom host cannot reach the gateway's own network.
-    /// </summary>
-    public bool Strict => strict;
 
     public bool IsAllowedHost(string host) => _allowed.Contains(host);
 

@@ -46,8 +46,6 @@ internal sealed class SseRelay
     /// <summary>The model the stream's first chunk names.</summary>
     public string? UpstreamModel { get; private set; }
 
-    /// <summary>Characters of text the client received, for an estimate when the upstream never reports usage.</summary>
-    public long BytesForwarded { get; private set; }
 
     public async Task<RelayOutcome> RelayAsync(
         Stream upstream, HttpResponse response, TimeSpan idleTimeout, CancellationToken clientAborted)
@@ -219,7 +217,6 @@ internal sealed class SseRelay
     {
         if (end > start)
         {
-            BytesForwarded += end - start;
             await response.Body.WriteAsync(_buffer.AsMemory(start, end - start), cancellationToken);
         }
 

@@ -6,9 +6,6 @@ namespace Portcullis.Usage;
 internal sealed class RequestLogDraft(string traceId, string method, string path, DateTimeOffset startedAt)
 {
     public string TraceId => traceId;
-
-    /// <summary>The route, such as <c>/v1/chat/completions</c>.</summary>
-    public string Path => path;
     public string? ApiKeyId { get; set; }
     public string? VirtualKeySlug { get; set; }
     public string? Provider { get; set; }

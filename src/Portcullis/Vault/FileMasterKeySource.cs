@@ -11,13 +11,9 @@ internal sealed class FileMasterKeySource(string path) : IMasterKeySource
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public string Path => path;
-
     public string Description => path;
 
     public bool CanStoreNewVersions => true;
-
-    public bool Exists => File.Exists(path);
 
     public async Task<IReadOnlyList<(int Version, byte[] Key)>> LoadAsync(CancellationToken cancellationToken)
     {

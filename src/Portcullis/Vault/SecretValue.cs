@@ -28,8 +28,5 @@ internal sealed class SecretValue
     public static string MaskOf(string value) =>
         value.Length <= 8 ? "****" : string.Concat("****", value.AsSpan(value.Length - 4));
 
-    public bool FixedTimeEquals(string other) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(_value), Encoding.UTF8.GetBytes(other));
-
     public override string ToString() => "[secret]";
 }
