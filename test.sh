@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Portcullis test on a fresh machine. Installs what the tests need first, idempotently:
-# Node.js and npm (for the openai and portkey-ai client tests) and the npm packages pinned in tests/node.
+# Node.js and npm (for the openai, portkey-ai and @anthropic-ai/sdk client tests) and the npm packages pinned in tests/node.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +9,13 @@ log() { printf '\n== %s\n' "$*"; }
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   log "installing Node.js and npm"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; else sudo apt-get update -qq && sudo apt-get install -y -qq nodejs npm; fi
+fi
+
+# The npm clients under test (openai 6, @anthropic-ai/sdk 1) need Node.js 20 or later.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "test.sh: Node.js $(node --version) is too old for the client tests; install Node.js 20 or later" >&2
+  exit 2
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
