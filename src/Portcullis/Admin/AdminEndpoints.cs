@@ -36,6 +36,7 @@ internal static class AdminEndpoints
         v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList);
         v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage);
         v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage);
+        v1.MapPricing();
     }
 
     private static RouteHandlerBuilder WithScope(this RouteHandlerBuilder builder, string scope) =>
@@ -81,12 +82,16 @@ internal static class AdminEndpoints
     }
 
     private static async Task<IResult> DeleteVirtualKey(
-        string slug, HttpContext context, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+        string slug, HttpContext context, VirtualKeyService keys, Pricing.PricingCatalog pricing, AuditTrail audit,
+        CancellationToken cancellationToken)
     {
         if (!await keys.DeleteAsync(slug, cancellationToken))
         {
             throw AdminProblem.NotFound($"Virtual key '{slug}'");
         }
+
+        // The key's prices went with it in the same transaction; the catalog forgets them too.
+        await pricing.ReloadAsync(cancellationToken);
 
         await audit.RecordAsync(Actor(context).KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
         return Results.Json(new { success = true, @object = "virtual-key", slug, deleted = true });

@@ -28,10 +28,14 @@ internal static class Scopes
     public const string AuditLogsList = "audit_logs.list";
     public const string VaultManage = "vault.manage";
 
+    /// <summary>Portcullis's own scopes: read the pricing catalog, and set or remove prices.</summary>
+    public const string PricingRead = "pricing.read";
+    public const string PricingWrite = "pricing.write";
+
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
         All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
         VirtualKeysUpdate, VirtualKeysDelete, ApiKeysCreate, ApiKeysRead, ApiKeysList, ApiKeysUpdate, ApiKeysDelete,
-        LogsList, AuditLogsList, VaultManage, "completions.read",
+        LogsList, AuditLogsList, VaultManage, "completions.read", PricingRead, PricingWrite,
     };
 }

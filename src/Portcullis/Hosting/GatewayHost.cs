@@ -11,6 +11,7 @@ using Portcullis.ApiKeys;
 using Portcullis.Audit;
 using Portcullis.Diagnostics;
 using Portcullis.Forwarding;
+using Portcullis.Pricing;
 using Portcullis.Providers;
 using Portcullis.Storage;
 using Portcullis.Storage.Sqlite;
@@ -81,12 +82,14 @@ public static class GatewayHost
         // Hosts the operator configured are trusted; strict mode only constrains hosts named on virtual keys.
         var addresses = new AddressPolicy(
             options.AllowedCustomHosts, options.StrictCustomHosts, options.ProviderBaseUrls.Values.Select(u => new Uri(u)));
+        PricingCatalog pricing = await PricingCatalog.LoadAsync(store, time, cancellationToken);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IGatewayStore>(store);
         builder.Services.AddSingleton(vault);
         builder.Services.AddSingleton(apiKeys);
         builder.Services.AddSingleton(providers);
+        builder.Services.AddSingleton(pricing);
         builder.Services.AddSingleton(addresses);
         builder.Services.AddSingleton(_ => UpstreamClientFactory.Create(options, addresses));
         builder.Services.AddSingleton<VirtualKeyService>();

@@ -48,7 +48,7 @@ internal interface IGatewayStore
         VirtualKeyRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset expectedUpdatedAt,
         CancellationToken cancellationToken);
 
-    /// <summary>Deletes a virtual key, and its secrets when no other virtual key shares them.</summary>
+    /// <summary>Deletes a virtual key, its prices, and its secrets when no other virtual key shares them.</summary>
     Task<bool> DeleteVirtualKeyAsync(string slug, CancellationToken cancellationToken);
 
     Task<VirtualKeyRecord?> GetVirtualKeyAsync(string slug, CancellationToken cancellationToken);
@@ -75,4 +75,15 @@ internal interface IGatewayStore
     Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken);
 
     Task<Page<AuditRecord>> ListAuditAsync(int offset, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every price an admin set, organisation-wide and per virtual key.</summary>
+    Task<IReadOnlyList<ModelPriceRecord>> ListModelPricesAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Inserts or replaces the price of (scope, model). Returns false, storing nothing, when the scope names a virtual
+    /// key that does not exist (checked in the same statement, so a concurrent delete cannot leave an orphan).
+    /// </summary>
+    Task<bool> UpsertModelPriceAsync(ModelPriceRecord record, CancellationToken cancellationToken);
+
+    Task<bool> DeleteModelPriceAsync(string scope, string model, CancellationToken cancellationToken);
 }

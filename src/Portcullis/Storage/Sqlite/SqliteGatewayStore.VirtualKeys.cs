@@ -87,6 +87,12 @@ internal sealed partial class SqliteGatewayStore
             deleted = await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await using (SqliteCommand prices = Command(connection, "DELETE FROM model_prices WHERE scope = $slug", ("$slug", slug)))
+        {
+            prices.Transaction = transaction;
+            await prices.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await DeleteOrphanSecretsAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return deleted == 1;

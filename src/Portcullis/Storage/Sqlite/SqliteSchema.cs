@@ -103,5 +103,16 @@ internal static class SqliteSchema
             target_id TEXT NOT NULL,
             detail TEXT NULL)
         """,
+        """
+        CREATE TABLE IF NOT EXISTS model_prices (
+            scope TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_per_token INTEGER NOT NULL,
+            cached_input_per_token INTEGER NOT NULL,
+            output_per_token INTEGER NOT NULL,
+            max_output_tokens INTEGER NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (scope, model))
+        """,
     ];
 }
