@@ -19,6 +19,7 @@ internal static class PortcullisCli
             ApiKeysCommand(json),
             VaultCommand(json),
             LogsCommand(json),
+            PricingCommand(json),
         };
         root.Options.Add(json);
         ParseResult parsed = root.Parse(args);
@@ -185,6 +186,64 @@ internal static class PortcullisCli
             ct)));
         return command;
     }
+
+    private static Command PricingCommand(Option<bool> json)
+    {
+        var command = new Command("pricing", "Show and change the prices costs are counted by (USD per 1M tokens).");
+        var virtualKey = new Option<string?>("--virtual-key") { Description = "A virtual key's slug: the prices of that key." };
+        var modelFilter = new Option<string?>("--model") { Description = "Only the price that applies to this model." };
+        var model = new Argument<string>("model") { Description = "The model name, for example gpt-4o." };
+        var input = new Option<decimal?>("--input") { Description = "USD per 1M input tokens.", Required = true };
+        var output = new Option<decimal?>("--output") { Description = "USD per 1M output tokens.", Required = true };
+        var cachedInput = new Option<decimal?>("--cached-input") { Description = "USD per 1M cached input tokens (default: --input)." };
+        var maxOutput = new Option<int?>("--max-output-tokens") { Description = "The most tokens the model writes in one answer." };
+
+        var list = new Command("list", "List prices: the organisation's, or those that apply to one virtual key.") { virtualKey, modelFilter };
+        list.SetAction((r, ct) => WithClient(client =>
+        {
+            string query = "page_size=500" + Query("virtual_key", r.GetValue(virtualKey)) + Query("model", r.GetValue(modelFilter));
+            return client.SendAsync(HttpMethod.Get, $"/v1/admin/pricing?{query}", null, r.GetValue(json), n => Lines(n["data"], p => Row(
+                p, "model", "virtual_key", "input", "cached_input", "output", "max_output_tokens", "source")), ct);
+        }));
+
+        var set = new Command("set", "Set a model's price, organisation-wide or for one virtual key.")
+            { model, input, output, cachedInput, maxOutput, virtualKey };
+        set.SetAction((r, ct) => WithClient(client =>
+        {
+            JsonObject body = new() { ["model"] = r.GetValue(model), ["input"] = r.GetValue(input), ["output"] = r.GetValue(output) };
+            if (r.GetValue(cachedInput) is { } cached)
+            {
+                body["cached_input"] = cached;
+            }
+
+            if (r.GetValue(maxOutput) is { } max)
+            {
+                body["max_output_tokens"] = max;
+            }
+
+            if (r.GetValue(virtualKey) is { } slug)
+            {
+                body["virtual_key"] = slug;
+            }
+
+            return client.SendAsync(HttpMethod.Put, "/v1/admin/pricing", body, r.GetValue(json), n =>
+                $"set {n["model"]}{(n["virtual_key"] is { } k ? $" for {k}" : "")}: input {n["input"]}, cached input " +
+                $"{n["cached_input"]}, output {n["output"]} USD per 1M tokens", ct);
+        }));
+
+        var delete = new Command("delete", "Remove a price an admin set; the shipped price (if any) applies again.")
+            { model, virtualKey };
+        delete.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Delete,
+            "/v1/admin/pricing?" + Query("model", r.GetValue(model))[1..] + Query("virtual_key", r.GetValue(virtualKey)), null,
+            r.GetValue(json), n => $"deleted the price of {n["model"]}{(n["virtual_key"] is { } k ? $" for {k}" : "")}", ct)));
+
+        command.Subcommands.Add(list);
+        command.Subcommands.Add(set);
+        command.Subcommands.Add(delete);
+        return command;
+    }
+
+    private static string Query(string name, string? value) => value is null ? "" : $"&{name}={Uri.EscapeDataString(value)}";
 
     private static bool AddCommon(
         ParseResult r, JsonObject body, Option<string?> key, Option<string?> keyEnv, Option<bool> keyStdin, Option<string?> note,
