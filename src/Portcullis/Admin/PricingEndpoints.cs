@@ -51,7 +51,8 @@ internal static class PricingEndpoints
         {
             (not null, not null) => [.. Found(table.Resolve(slug, model))],
             (not null, null) => table.Effective(slug),
-            (null, not null) => [.. Found(table.Resolve(null, model)), .. keys.SelectMany(k => Found(table.ResolveOwn(k, model)))],
+            (null, not null) =>
+                [.. Found(table.Resolve(null, model)), .. keys.SelectMany(k => Found(table.ResolveOwn(k, model)))],
             (null, null) => [.. table.Effective(null), .. keys.SelectMany(table.Own)],
         };
 
@@ -82,11 +83,14 @@ internal static class PricingEndpoints
         string? slug = AdminJson.String(body, "virtual_key");
         if (slug is { Length: 0 })
         {
-            throw AdminProblem.Validation("virtual_key must name a virtual key's slug, or be left out for an organisation-wide price.");
+            throw AdminProblem.Validation(
+                "virtual_key must name a virtual key's slug, or be left out for an organisation-wide price.");
         }
 
-        decimal input = Dollars(body, "input") ?? throw AdminProblem.Validation("input is required (USD per 1M input tokens).");
-        decimal output = Dollars(body, "output") ?? throw AdminProblem.Validation("output is required (USD per 1M output tokens).");
+        decimal input = Dollars(body, "input")
+            ?? throw AdminProblem.Validation("input is required (USD per 1M input tokens).");
+        decimal output = Dollars(body, "output")
+            ?? throw AdminProblem.Validation("output is required (USD per 1M output tokens).");
         decimal cached = Dollars(body, "cached_input") ?? input;
         int? maxOutput = MaxOutputTokens(body);
 
@@ -120,7 +124,8 @@ internal static class PricingEndpoints
         }
 
         string name = model.ToLowerInvariant();
-        await audit.RecordAsync(Actor(context).KeyId, "pricing.delete", "model-price", Target(slug, name), null, cancellationToken);
+        await audit.RecordAsync(
+            Actor(context).KeyId, "pricing.delete", "model-price", Target(slug, name), null, cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
             ["success"] = true,
@@ -152,7 +157,9 @@ internal static class PricingEndpoints
     private static PriceEntry[] Found(PriceEntry? entry) => entry is null ? [] : [entry];
 
     private static string RequireModel(string? model) =>
-        PriceRules.ModelProblem(model) is { } problem ? throw AdminProblem.Validation($"model is required and {problem}.") : model!.Trim();
+        PriceRules.ModelProblem(model) is { } problem
+            ? throw AdminProblem.Validation($"model is required and {problem}.")
+            : model!.Trim();
 
     // A price in USD per 1M tokens, or null when the field is absent or null.
     private static decimal? Dollars(JsonElement body, string name)
@@ -180,7 +187,8 @@ internal static class PricingEndpoints
         return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int tokens) &&
                tokens is >= 1 and <= PriceRules.MaxOutputTokensLimit
             ? tokens
-            : throw AdminProblem.Validation($"max_output_tokens must be a whole number from 1 to {PriceRules.MaxOutputTokensLimit}.");
+            : throw AdminProblem.Validation(
+                $"max_output_tokens must be a whole number from 1 to {PriceRules.MaxOutputTokensLimit}.");
     }
 
     private static string? Query(HttpRequest request, string name)

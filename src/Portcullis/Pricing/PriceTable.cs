@@ -63,7 +63,8 @@ internal sealed class PriceTable
         }
 
         ReadOnlySpan<char> baseName = ModelNames.WithoutSnapshotSuffix(model);
-        if (virtualKeySlug is not null && _byVirtualKey.TryGetValue(virtualKeySlug, out FrozenDictionary<string, PriceEntry>? own) &&
+        if (virtualKeySlug is not null &&
+            _byVirtualKey.TryGetValue(virtualKeySlug, out FrozenDictionary<string, PriceEntry>? own) &&
             Lookup(own, model, baseName) is { } ownEntry)
         {
             return ownEntry;

@@ -25,7 +25,8 @@ internal sealed class PricingCatalog
     }
 
     /// <summary>Reads the admin's prices from <paramref name="store"/> and builds the first table.</summary>
-    public static async Task<PricingCatalog> LoadAsync(IGatewayStore store, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<PricingCatalog> LoadAsync(
+        IGatewayStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         IReadOnlyList<ModelPriceRecord> records = await store.ListModelPricesAsync(cancellationToken);
         return new PricingCatalog(store, time, new PriceTable(ShippedPrices.Entries, records));

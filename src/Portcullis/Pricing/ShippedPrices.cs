@@ -36,22 +36,30 @@ internal static class ShippedPrices
                 ? max.GetInt32()
                 : null;
             if (PriceRules.ModelProblem(model) is not null || model != model.Trim().ToLowerInvariant() ||
-                maxOutput is < 1 or > PriceRules.MaxOutputTokensLimit || !entries.TryAdd(model, new PriceEntry(model, null,
-                    new ModelPrice(Money.PerMillionToPerToken(input), Money.PerMillionToPerToken(cached),
-                        Money.PerMillionToPerToken(output), maxOutput), null)))
+                maxOutput is < 1 or > PriceRules.MaxOutputTokensLimit)
             {
-                throw new InvalidOperationException($"The shipped price of '{model}' is invalid or listed twice.");
+                throw new InvalidOperationException($"The shipped entry '{model}' has an invalid name or output limit.");
+            }
+
+            var price = new ModelPrice(Money.PerMillionToPerToken(input), Money.PerMillionToPerToken(cached),
+                Money.PerMillionToPerToken(output), maxOutput);
+            if (!entries.TryAdd(model, new PriceEntry(model, null, price, null)))
+            {
+                throw new InvalidOperationException($"The shipped price of '{model}' is listed twice.");
             }
         }
 
-        return new ShippedPriceList(entries.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), root.GetProperty("checked").GetString()!);
+        return new ShippedPriceList(
+            entries.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase), root.GetProperty("checked").GetString()!);
     }
 
     private static decimal? Price(JsonElement item, string model, string name)
     {
         if (!item.TryGetProperty(name, out JsonElement value))
         {
-            return name == "cached_input" ? null : throw new InvalidOperationException($"The shipped price of '{model}' lacks {name}.");
+            return name == "cached_input"
+                ? null
+                : throw new InvalidOperationException($"The shipped price of '{model}' lacks {name}.");
         }
 
         decimal dollars = value.GetDecimal();

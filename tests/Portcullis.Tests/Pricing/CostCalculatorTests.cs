@@ -84,8 +84,8 @@ public sealed class CostCalculatorTests
     [Fact]
     public void Sums_too_large_for_a_long_stay_at_the_maximum_instead_of_wrapping()
     {
-        ModelPrice dearest = new(
-            Money.PerMillionToPerToken(PriceRules.MaxDollarsPerMillion), 0, Money.PerMillionToPerToken(PriceRules.MaxDollarsPerMillion), null);
+        long most = Money.PerMillionToPerToken(PriceRules.MaxDollarsPerMillion);
+        ModelPrice dearest = new(most, 0, most, null);
 
         Assert.Equal(long.MaxValue, CostCalculator.WorstCase(dearest, long.MaxValue, long.MaxValue));
         Assert.Equal(long.MaxValue, CostCalculator.Compute(new TokenUsage(int.MaxValue, int.MaxValue, null), dearest));

@@ -183,7 +183,8 @@ public sealed class PricingCatalogTests : IAsyncLifetime
             .ToArray();
         await Task.WhenAll(changes);
 
-        Assert.All(Enumerable.Range(0, 40), i => Assert.Equal(Money.PerMillionToPerToken(i), _catalog.Find(null, $"model-{i}")!.InputPerToken));
+        Assert.All(Enumerable.Range(0, 40),
+            i => Assert.Equal(Money.PerMillionToPerToken(i), _catalog.Find(null, $"model-{i}")!.InputPerToken));
     }
 
     [Fact]
@@ -192,7 +193,8 @@ public sealed class PricingCatalogTests : IAsyncLifetime
         await AddVirtualKeyAsync("team-a");
         await _catalog.SetAsync("team-a", "mock-model", Price(7m, 0.7m, 14m), CancellationToken.None);
         await _catalog.SetAsync(null, "gpt-4.1", Price(1m, 1m, 1m), CancellationToken.None);
-        string[] models = ["gpt-4o", "GPT-4O-MINI", "gpt-4o-2024-08-06", "claude-sonnet-4-5-20250929", "mock-model", "gpt-4.1-2025-04-14"];
+        string[] models =
+            ["gpt-4o", "GPT-4O-MINI", "gpt-4o-2024-08-06", "claude-sonnet-4-5-20250929", "mock-model", "gpt-4.1-2025-04-14"];
         for (int i = 0; i < 200; i++)
         {
             LookUpAll(models);

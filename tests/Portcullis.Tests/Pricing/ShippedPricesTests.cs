@@ -62,7 +62,8 @@ public sealed class ShippedPricesTests
 
         Assert.Equal((150_000, 75_000, 600_000), (mini.InputPerToken, mini.CachedInputPerToken, mini.OutputPerToken));
         Assert.Equal((1_000_000, 100_000, 5_000_000), (haiku.InputPerToken, haiku.CachedInputPerToken, haiku.OutputPerToken));
-        Assert.Equal(ShippedPrices.Entries["gpt-3.5-turbo"].Price.InputPerToken, ShippedPrices.Entries["gpt-3.5-turbo"].Price.CachedInputPerToken);
+        ModelPrice turbo = ShippedPrices.Entries["gpt-3.5-turbo"].Price;
+        Assert.Equal(turbo.InputPerToken, turbo.CachedInputPerToken);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ internal sealed partial class SqliteGatewayStore
     public async Task<IReadOnlyList<ModelPriceRecord>> ListModelPricesAsync(CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
-        await using SqliteCommand command = Command(connection, $"SELECT {ModelPriceColumns} FROM model_prices ORDER BY scope, model");
+        await using SqliteCommand command = Command(
+            connection, $"SELECT {ModelPriceColumns} FROM model_prices ORDER BY scope, model");
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
         var records = new List<ModelPriceRecord>();
         while (await reader.ReadAsync(cancellationToken))
