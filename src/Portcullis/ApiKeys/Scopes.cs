@@ -26,12 +26,15 @@ internal static class Scopes
     public const string ApiKeysDelete = "api_keys.delete";
     public const string LogsList = "logs.list";
     public const string AuditLogsList = "audit_logs.list";
+
+    /// <summary>Portcullis's own scope: read the usage summary (tokens and cost per key, model or day).</summary>
+    public const string UsageRead = "usage.read";
     public const string VaultManage = "vault.manage";
 
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
         All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
         VirtualKeysUpdate, VirtualKeysDelete, ApiKeysCreate, ApiKeysRead, ApiKeysList, ApiKeysUpdate, ApiKeysDelete,
-        LogsList, AuditLogsList, VaultManage, "completions.read",
+        LogsList, AuditLogsList, UsageRead, VaultManage, "completions.read",
     };
 }
