@@ -11,8 +11,15 @@ internal sealed class LogFilterOptions
     private readonly Option<string?> _virtualKey = new("--virtual-key") { Description = "Only this virtual key (slug)." };
     private readonly Option<string?> _apiKey = new("--api-key") { Description = "Only requests sent with this API key (id)." };
     private readonly Option<string?> _model = new("--model") { Description = "Only this model." };
-    private readonly Option<string?> _from = new("--from") { Description = "From this time on, inclusive (ISO 8601, UTC if no offset)." };
-    private readonly Option<string?> _to = new("--to") { Description = "Before this time, exclusive (ISO 8601, UTC if no offset)." };
+    private readonly Option<string?> _from = new("--from")
+    {
+        Description = "From this time on, inclusive (ISO 8601, UTC if no offset).",
+    };
+
+    private readonly Option<string?> _to = new("--to")
+    {
+        Description = "Before this time, exclusive (ISO 8601, UTC if no offset).",
+    };
 
     public void AddTo(Command command)
     {

@@ -20,19 +20,21 @@ internal sealed record UsageSummaryRow
     /// <summary>The reported totals, or prompt plus completion tokens for records without one.</summary>
     public long TotalTokens { get; init; }
 
-    /// <summary>The sum of the known costs in picodollars; requests without a price add nothing (see <see cref="UnpricedRequests"/>).</summary>
+    /// <summary>
+    /// The sum of the known costs in picodollars; requests without a price add nothing (see <see cref="UnpricedRequests"/>).
+    /// </summary>
     public long CostPico { get; init; }
 
     /// <summary>Requests whose tokens Portcullis counted itself.</summary>
     public long EstimatedRequests { get; init; }
 
-    /// <summary>Requests that used tokens but carry no cost because no price was known: money the sum does not hold.</summary>
+    /// <summary>Requests that used tokens but carry no cost as no price was known: money the sum does not hold.</summary>
     public long UnpricedRequests { get; init; }
 
-    /// <summary>Adds rows field by field (exact: every field is an integer) into one row keyed <paramref name="key"/>.</summary>
-    public static UsageSummaryRow Sum(IEnumerable<UsageSummaryRow> rows, string? key = null)
+    /// <summary>Adds rows field by field into one row without a key; exact, as every field is an integer.</summary>
+    public static UsageSummaryRow Sum(IEnumerable<UsageSummaryRow> rows)
     {
-        var total = new UsageSummaryRow { Key = key };
+        var total = new UsageSummaryRow();
         foreach (UsageSummaryRow row in rows)
         {
             total = total with

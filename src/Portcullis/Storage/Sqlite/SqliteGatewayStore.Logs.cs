@@ -94,14 +94,14 @@ internal sealed partial class SqliteGatewayStore
         await using (SqliteCommand count = connection.CreateCommand())
         {
             count.Transaction = transaction;
-            count.CommandText = $"SELECT COUNT(*) FROM request_logs {Where(filter, count)}";
+            count.CommandText = $"SELECT COUNT(*) FROM request_logs {RequestLogWhere(filter, count)}";
             total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
 
         await using SqliteCommand command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText =
-            $"SELECT {RequestLogColumns} FROM request_logs {Where(filter, command)} " +
+            $"SELECT {RequestLogColumns} FROM request_logs {RequestLogWhere(filter, command)} " +
             "ORDER BY started_at DESC, id LIMIT $limit OFFSET $offset";
         command.Parameters.AddWithValue("$limit", limit);
         command.Parameters.AddWithValue("$offset", offset);
@@ -119,7 +119,7 @@ internal sealed partial class SqliteGatewayStore
     }
 
     // The WHERE clause of a filter, with its values bound to the command as parameters (never spliced into the SQL).
-    private static string Where(RequestLogFilter filter, SqliteCommand command)
+    private static string RequestLogWhere(RequestLogFilter filter, SqliteCommand command)
     {
         var conditions = new List<string>(5);
         void Add(string condition, string name, object value)
