@@ -34,6 +34,7 @@ internal static class AdminEndpoints
 
         v1.MapGet("/logs", ListLogs).WithScope(Scopes.LogsList);
         v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList);
+        UsageEndpoints.Map(v1);
         v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage);
         v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage);
         v1.MapPricing();
@@ -267,7 +268,9 @@ internal static class AdminEndpoints
     private static async Task<IResult> ListLogs(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(AdminJson.List(await store.ListRequestLogsAsync(offset, limit, cancellationToken), AdminJson.RequestLog));
+        RequestLogFilter filter = RequestLogQuery.Read(context.Request);
+        return Results.Json(AdminJson.List(
+            await store.ListRequestLogsAsync(filter, offset, limit, cancellationToken), AdminJson.RequestLog));
     }
 
     private static async Task<IResult> ListAudit(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)

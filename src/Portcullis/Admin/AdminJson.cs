@@ -70,6 +70,12 @@ internal static class AdminJson
             return null;
         }
 
+        return ParseTime(text, name);
+    }
+
+    /// <summary>An ISO 8601 date or date-time; without an offset it is UTC. Anything else is a validation error.</summary>
+    public static DateTimeOffset ParseTime(string text, string name)
+    {
         // ISO 8601 only (2030-01-31 or 2030-01-31T10:00:00Z): no culture-dependent forms such as 1/2/2030.
         bool iso = text.Length >= 10 && char.IsAsciiDigit(text[0]) && text[4] == '-' && text[7] == '-';
         return iso && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset value)
@@ -223,6 +229,9 @@ internal static class AdminJson
         ["prompt_tokens"] = r.PromptTokens,
         ["completion_tokens"] = r.CompletionTokens,
         ["total_tokens"] = r.TotalTokens,
+        ["cached_prompt_tokens"] = r.CachedPromptTokens,
+        ["tokens_estimated"] = r.TokensEstimated,
+        ["cost"] = r.CostPico is { } cost ? Pricing.Money.ToDollars(cost) : null,
     };
 
     public static object Audit(AuditRecord r) => new Dictionary<string, object?>

@@ -26,6 +26,9 @@ internal static class Scopes
     public const string ApiKeysDelete = "api_keys.delete";
     public const string LogsList = "logs.list";
     public const string AuditLogsList = "audit_logs.list";
+
+    /// <summary>Portcullis's own scope: read the usage summary (tokens and cost per key, model or day).</summary>
+    public const string UsageRead = "usage.read";
     public const string VaultManage = "vault.manage";
 
     /// <summary>Portcullis's own scopes: read the pricing catalog, and set or remove prices.</summary>
@@ -36,6 +39,6 @@ internal static class Scopes
     {
         All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
         VirtualKeysUpdate, VirtualKeysDelete, ApiKeysCreate, ApiKeysRead, ApiKeysList, ApiKeysUpdate, ApiKeysDelete,
-        LogsList, AuditLogsList, VaultManage, "completions.read", PricingRead, PricingWrite,
+        LogsList, AuditLogsList, UsageRead, VaultManage, "completions.read", PricingRead, PricingWrite,
     };
 }

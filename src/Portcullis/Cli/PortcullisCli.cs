@@ -20,6 +20,7 @@ internal static class PortcullisCli
             VaultCommand(json),
             LogsCommand(json),
             PricingCommand(json),
+            UsageCommand.Create(json),
         };
         root.Options.Add(json);
         ParseResult parsed = root.Parse(args);
@@ -179,10 +180,14 @@ internal static class PortcullisCli
 
     private static Command LogsCommand(Option<bool> json)
     {
-        var command = new Command("logs", "List recent request logs.");
-        command.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/logs?page_size=100", null, r.GetValue(json),
+        var command = new Command("logs", "List recent request logs; cost in USD, 'estimated' where Portcullis counted the tokens.");
+        var filter = new LogFilterOptions();
+        filter.AddTo(command);
+        command.SetAction((r, ct) => WithClient(client => client.SendAsync(
+            HttpMethod.Get, $"/v1/logs?page_size=100{filter.Query(r)}", null, r.GetValue(json),
             n => Lines(n["data"], l => Row(
-                l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "trace_id")),
+                l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "cost", "trace_id") +
+                (l?["tokens_estimated"]?.GetValue<bool>() == true ? "\testimated" : "")),
             ct)));
         return command;
     }
@@ -312,7 +317,7 @@ internal static class PortcullisCli
         return true;
     }
 
-    private static async Task<int> WithClient(Func<AdminClient, Task<int>> action)
+    internal static async Task<int> WithClient(Func<AdminClient, Task<int>> action)
     {
         using var client = new AdminClient();
         return await action(client);
@@ -321,7 +326,7 @@ internal static class PortcullisCli
     private static string Lines(JsonNode? items, Func<JsonNode?, string> line) =>
         items is JsonArray array && array.Count > 0 ? string.Join(Environment.NewLine, array.Select(line)) : "(none)";
 
-    private static string Row(JsonNode? item, params string[] fields) =>
+    internal static string Row(JsonNode? item, params string[] fields) =>
         string.Join('\t', fields.Select(f => item?[f]?.ToString() ?? "-"));
 
     private static string Describe(JsonNode node) =>

@@ -72,6 +72,16 @@ internal interface IGatewayStore
 
     Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken);
 
+    /// <summary>The records <paramref name="filter"/> selects, newest first, and how many it selects in all.</summary>
+    Task<Page<RequestLogRecord>> ListRequestLogsAsync(
+        RequestLogFilter filter, int offset, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sums tokens, requests and cost of the records <paramref name="filter"/> selects, one row per group; records
+    /// still pending are not in the rows, only counted in <see cref="UsageSummary.PendingRequests"/>.
+    /// </summary>
+    Task<UsageSummary> SummarizeUsageAsync(UsageGrouping grouping, RequestLogFilter filter, CancellationToken cancellationToken);
+
     Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken);
 
     Task<Page<AuditRecord>> ListAuditAsync(int offset, int limit, CancellationToken cancellationToken);

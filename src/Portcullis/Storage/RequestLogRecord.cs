@@ -23,4 +23,13 @@ internal sealed record RequestLogRecord
     public int? PromptTokens { get; init; }
     public int? CompletionTokens { get; init; }
     public int? TotalTokens { get; init; }
+
+    /// <summary>The part of <see cref="PromptTokens"/> the provider read from its prompt cache.</summary>
+    public int? CachedPromptTokens { get; init; }
+
+    /// <summary>True when Portcullis counted the tokens itself because the upstream reported none.</summary>
+    public bool TokensEstimated { get; init; }
+
+    /// <summary>What the request cost in picodollars (see <see cref="Pricing.Money"/>); null when no price was known.</summary>
+    public long? CostPico { get; init; }
 }

@@ -23,6 +23,9 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
     public double LatencyMs { get; set; }
     public TokenUsage Usage { get; set; }
 
+    /// <summary>The request's cost in picodollars; null while (or when) no price is known.</summary>
+    public long? CostPico { get; set; }
+
     public RequestLogRecord ToRecord() => new()
     {
         Id = Guid.CreateVersion7().ToString(),
@@ -43,5 +46,8 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
         PromptTokens = Usage.PromptTokens,
         CompletionTokens = Usage.CompletionTokens,
         TotalTokens = Usage.TotalTokens,
+        CachedPromptTokens = Usage.CachedPromptTokens,
+        TokensEstimated = Usage.Estimated,
+        CostPico = CostPico,
     };
 }

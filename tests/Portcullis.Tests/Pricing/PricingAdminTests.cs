@@ -45,7 +45,7 @@ public sealed class PricingAdminTests(GatewayFixture fixture) : IClassFixture<Ga
         Assert.Equal(10m, answer["input"]!.GetValue<decimal>());
         Assert.Equal(1m, answer["cached_input"]!.GetValue<decimal>());
         ModelPrice price = Catalog.Find(null, "mock-model")!;
-        Assert.Equal(20_000_000_000, CostCalculator.Compute(new Usage.TokenUsage(1000, 500, 1500), price));
+        Assert.Equal(20_000_000_000, CostCalculator.Compute(new Portcullis.Usage.TokenUsage(1000, 500, 1500), price));
     }
 
     [Fact]

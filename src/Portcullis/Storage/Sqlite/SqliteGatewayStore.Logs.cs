@@ -6,7 +6,8 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string RequestLogColumns =
         "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
-        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment, upstream_model";
+        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment, upstream_model, cost_pico, cached_prompt_tokens, " +
+        "tokens_estimated";
 
     // The request-log writer is a single background reader, so it keeps one connection and one prepared statement.
     private SqliteConnection? _logConnection;
@@ -22,12 +23,12 @@ internal sealed partial class SqliteGatewayStore
                 $"""
                 INSERT INTO request_logs ({RequestLogColumns})
                 VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
-                        $latency, $prompt, $completion, $total, $deployment, $upstreamModel)
+                        $latency, $prompt, $completion, $total, $deployment, $upstreamModel, $cost, $cached, $estimated)
                 ON CONFLICT (id) DO NOTHING
                 """;
             foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
                 "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total",
-                "$deployment", "$upstreamModel"])
+                "$deployment", "$upstreamModel", "$cost", "$cached", "$estimated"])
             {
                 _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
@@ -60,6 +61,9 @@ internal sealed partial class SqliteGatewayStore
                 p[15].Value = (object?)r.TotalTokens ?? DBNull.Value;
                 p[16].Value = (object?)r.Deployment ?? DBNull.Value;
                 p[17].Value = (object?)r.UpstreamModel ?? DBNull.Value;
+                p[18].Value = (object?)r.CostPico ?? DBNull.Value;
+                p[19].Value = (object?)r.CachedPromptTokens ?? DBNull.Value;
+                p[20].Value = r.TokensEstimated ? 1 : 0;
                 await _logInsert.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -77,7 +81,80 @@ internal sealed partial class SqliteGatewayStore
     }
 
     public Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken) =>
-        ListPageAsync("request_logs", RequestLogColumns, "started_at DESC, id", offset, limit, ReadRequestLog, cancellationToken);
+        ListRequestLogsAsync(RequestLogFilter.None, offset, limit, cancellationToken);
+
+    public async Task<Page<RequestLogRecord>> ListRequestLogsAsync(
+        RequestLogFilter filter, int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+
+        // Count and page read one snapshot, so the total matches the pages a client walks.
+        await using SqliteTransaction transaction = connection.BeginTransaction(deferred: true);
+        long total;
+        await using (SqliteCommand count = connection.CreateCommand())
+        {
+            count.Transaction = transaction;
+            count.CommandText = $"SELECT COUNT(*) FROM request_logs {RequestLogWhere(filter, count)}";
+            total = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        await using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            $"SELECT {RequestLogColumns} FROM request_logs {RequestLogWhere(filter, command)} " +
+            "ORDER BY started_at DESC, id LIMIT $limit OFFSET $offset";
+        command.Parameters.AddWithValue("$limit", limit);
+        command.Parameters.AddWithValue("$offset", offset);
+        var items = new List<RequestLogRecord>();
+        await using (SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                items.Add(ReadRequestLog(reader));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return new Page<RequestLogRecord>(items, total);
+    }
+
+    // The WHERE clause of a filter, with its values bound to the command as parameters (never spliced into the SQL).
+    private static string RequestLogWhere(RequestLogFilter filter, SqliteCommand command)
+    {
+        var conditions = new List<string>(5);
+        void Add(string condition, string name, object value)
+        {
+            conditions.Add(condition);
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        if (filter.VirtualKeySlug is { } slug)
+        {
+            Add("virtual_key_slug = $filterSlug", "$filterSlug", slug);
+        }
+
+        if (filter.ApiKeyId is { } apiKeyId)
+        {
+            Add("api_key_id = $filterApiKey", "$filterApiKey", apiKeyId);
+        }
+
+        if (filter.Model is { } model)
+        {
+            Add("model = $filterModel", "$filterModel", model);
+        }
+
+        if (filter.From is { } from)
+        {
+            Add("started_at >= $filterFrom", "$filterFrom", Time(from));
+        }
+
+        if (filter.To is { } to)
+        {
+            Add("started_at < $filterTo", "$filterTo", Time(to));
+        }
+
+        return conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+    }
 
     private static RequestLogRecord ReadRequestLog(SqliteDataReader reader) => new()
     {
@@ -99,6 +176,9 @@ internal sealed partial class SqliteGatewayStore
         TotalTokens = ReadOptionalInt(reader, 15),
         Deployment = ReadOptionalString(reader, 16),
         UpstreamModel = ReadOptionalString(reader, 17),
+        CostPico = reader.IsDBNull(18) ? null : reader.GetInt64(18),
+        CachedPromptTokens = ReadOptionalInt(reader, 19),
+        TokensEstimated = reader.GetInt32(20) != 0,
     };
 
     public async Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken)

@@ -9,6 +9,9 @@ internal static class SqliteSchema
         ("virtual_keys", "provider_config", "TEXT NULL"),
         ("request_logs", "deployment", "TEXT NULL"),
         ("request_logs", "upstream_model", "TEXT NULL"),
+        ("request_logs", "cost_pico", "INTEGER NULL"),
+        ("request_logs", "cached_prompt_tokens", "INTEGER NULL"),
+        ("request_logs", "tokens_estimated", "INTEGER NOT NULL DEFAULT 0"),
     ];
 
     public static readonly string[] Statements =
@@ -90,9 +93,14 @@ internal static class SqliteSchema
             completion_tokens INTEGER NULL,
             total_tokens INTEGER NULL,
             deployment TEXT NULL,
-            upstream_model TEXT NULL)
+            upstream_model TEXT NULL,
+            cost_pico INTEGER NULL,
+            cached_prompt_tokens INTEGER NULL,
+            tokens_estimated INTEGER NOT NULL DEFAULT 0)
         """,
         "CREATE INDEX IF NOT EXISTS ix_request_logs_started_at ON request_logs (started_at)",
+        // The usage summary per virtual key (the common question: what did this key spend this month) reads this one.
+        "CREATE INDEX IF NOT EXISTS ix_request_logs_virtual_key_started_at ON request_logs (virtual_key_slug, started_at)",
         """
         CREATE TABLE IF NOT EXISTS audit_log (
             id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,20 @@
+namespace Portcullis.Storage;
+
+/// <summary>
+/// Which request-log records a listing or a usage summary reads. Every field is optional and they combine with AND;
+/// <see cref="From"/> is inclusive and <see cref="To"/> exclusive, both compared with the record's start time.
+/// </summary>
+internal sealed record RequestLogFilter
+{
+    public static readonly RequestLogFilter None = new();
+
+    public string? VirtualKeySlug { get; init; }
+
+    public string? ApiKeyId { get; init; }
+
+    public string? Model { get; init; }
+
+    public DateTimeOffset? From { get; init; }
+
+    public DateTimeOffset? To { get; init; }
+}
