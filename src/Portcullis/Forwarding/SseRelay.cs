@@ -203,7 +203,8 @@ internal sealed class SseRelay
                 Usage = new TokenUsage(
                     usage.PromptTokens ?? Usage.PromptTokens,
                     usage.CompletionTokens ?? Usage.CompletionTokens,
-                    (usage.PromptTokens ?? Usage.PromptTokens) + (usage.CompletionTokens ?? Usage.CompletionTokens));
+                    (usage.PromptTokens ?? Usage.PromptTokens) + (usage.CompletionTokens ?? Usage.CompletionTokens),
+                    usage.CachedPromptTokens ?? Usage.CachedPromptTokens);
             }
 
             hold = usageOnly && !_forwardUsageOnlyChunks;
