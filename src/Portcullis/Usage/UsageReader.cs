@@ -133,7 +133,8 @@ internal static class UsageReader
             {
                 cacheWrite = ReadInt(ref reader);
             }
-            else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8)
+                || reader.ValueTextEquals("input_tokens_details"u8))
             {
                 reader.Read();
                 cachedDetail = ReadCachedTokens(ref reader) ?? cachedDetail;

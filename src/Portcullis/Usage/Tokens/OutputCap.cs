@@ -7,6 +7,6 @@ namespace Portcullis.Usage.Tokens;
 /// </summary>
 internal readonly record struct OutputCap(int? MaxTokens, int Choices)
 {
-    /// <summary>The worst-case output tokens, with <paramref name="modelOutputLimit"/> when the request sets no cap.</summary>
+    /// <summary>The worst-case output tokens; <paramref name="modelOutputLimit"/> stands in for a missing cap.</summary>
     public long WorstCase(int modelOutputLimit) => (long)(MaxTokens ?? modelOutputLimit) * Choices;
 }

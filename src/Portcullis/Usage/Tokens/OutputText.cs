@@ -41,10 +41,12 @@ internal sealed class OutputText
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // What was taken before the fault stands; an event that gave nothing counts as raw text below.
+            Choice(0).Append(_pending).Append(_choiceText);
             recognised = _tookText;
         }
 
         _pending.Clear();
+        _choiceText.Clear();
         if (!recognised)
         {
             _raw ??= new StringBuilder();
@@ -158,6 +160,7 @@ internal sealed class OutputText
             }
 
             Choice(index).Append(text);
+            text.Clear();
         }
     }
 

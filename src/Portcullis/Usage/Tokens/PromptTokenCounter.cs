@@ -45,7 +45,7 @@ internal static class PromptTokenCounter
     /// The input tokens of <paramref name="requestBody"/> for <paramref name="operation"/> (<c>chat/completions</c>,
     /// <c>completions</c>, <c>embeddings</c>, or Anthropic's <c>messages</c>); any other operation counts the raw body.
     /// </summary>
-    /// <param name="model">Picks the encoding (<see cref="TokenCounter.EncodingFor"/>); null counts with o200k_base.</param>
+    /// <param name="model">Picks the encoding (<see cref="TokenCounter.EncodingFor"/>); null means o200k_base.</param>
     public static int Count(string operation, string? model, ReadOnlySpan<byte> requestBody)
     {
         TokenEncoding encoding = TokenCounter.EncodingFor(model);

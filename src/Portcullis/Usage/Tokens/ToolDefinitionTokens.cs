@@ -34,9 +34,9 @@ internal static class ToolDefinitionTokens
             JsonElement function = default;
             if (tool.ValueKind == JsonValueKind.Object)
             {
-                function = tool.TryGetProperty("function", out JsonElement nested) && nested.ValueKind == JsonValueKind.Object
-                    ? nested
-                    : tool.TryGetProperty("name", out _) ? tool : default;
+                bool wrapped = tool.TryGetProperty("function", out JsonElement nested)
+                    && nested.ValueKind == JsonValueKind.Object;
+                function = wrapped ? nested : tool.TryGetProperty("name", out _) ? tool : default;
             }
 
             if (function.ValueKind == JsonValueKind.Undefined)
@@ -60,7 +60,8 @@ internal static class ToolDefinitionTokens
         tally.AddFixed(tally.Encoding == TokenEncoding.Cl100kBase ? 10 : 7);
         tally.AddText($"{TextOf(function, "name")}:{WithoutFinalPeriod(TextOf(function, "description"))}");
 
-        if (!function.TryGetProperty("parameters", out JsonElement parameters) || parameters.ValueKind != JsonValueKind.Object)
+        if (!function.TryGetProperty("parameters", out JsonElement parameters)
+            || parameters.ValueKind != JsonValueKind.Object)
         {
             return;
         }
@@ -71,7 +72,8 @@ internal static class ToolDefinitionTokens
             {
                 AddProperties(member.Value, ref tally);
             }
-            else if (!member.NameEquals("type") && !member.NameEquals("required") && !member.NameEquals("additionalProperties"))
+            else if (!member.NameEquals("type") && !member.NameEquals("required")
+                && !member.NameEquals("additionalProperties"))
             {
                 AddRaw(member.Value, ref tally);
             }
@@ -128,12 +130,15 @@ internal static class ToolDefinitionTokens
     }
 
     private static string TextOf(JsonElement parent, string name) =>
-        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out JsonElement value) ? TextOf(value) : "";
+        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(name, out JsonElement value)
+            ? TextOf(value)
+            : "";
 
     private static string TextOf(JsonElement value) =>
         value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
 
     private static string WithoutFinalPeriod(string text) => text.EndsWith('.') ? text[..^1] : text;
 
-    private static void AddRaw(JsonElement value, ref TokenTally tally) => tally.AddUtf8(JsonMarshal.GetRawUtf8Value(value));
+    private static void AddRaw(JsonElement value, ref TokenTally tally) =>
+        tally.AddUtf8(JsonMarshal.GetRawUtf8Value(value));
 }
