@@ -87,6 +87,7 @@ internal sealed class OutputCapture : IDisposable
         return text.CountTokens(TokenCounter.EncodingFor(model));
     }
 
+    /// <summary>Returns the buffer to the pool; the capture is empty afterwards.</summary>
     public void Dispose()
     {
         if (_buffer.Length > 0)

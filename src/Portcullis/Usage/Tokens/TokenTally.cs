@@ -33,6 +33,7 @@ internal struct TokenTally
         _tokenizer = TokenCounter.TokenizerFor(encoding);
     }
 
+    /// <summary>The encoding every piece is counted in.</summary>
     public TokenEncoding Encoding { get; }
 
     /// <summary>The tokens so far, the estimated part rounded up; at most <see cref="int.MaxValue"/>.</summary>
@@ -49,6 +50,7 @@ internal struct TokenTally
     /// <summary>Adds a cost that is not text: message framing, an image, a tool-use system prompt.</summary>
     public void AddFixed(int tokens) => _fixedTokens += tokens;
 
+    /// <summary>Adds the tokens of <paramref name="text"/>, counted as one piece (a token never spans two calls).</summary>
     public void AddText(ReadOnlySpan<char> text)
     {
         long room = Math.Max(0, ExactChars - _exactChars);
