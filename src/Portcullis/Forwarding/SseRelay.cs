@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Portcullis.Usage;
+using Portcullis.Usage.Tokens;
 
 namespace Portcullis.Forwarding;
 
@@ -38,6 +39,9 @@ internal sealed class SseRelay
     }
 
     public TokenUsage Usage { get; private set; }
+
+    /// <summary>Keeps every event's data, so completion tokens can be counted when no usage comes.</summary>
+    public OutputCapture? Capture { get; init; }
 
     public bool SawDone { get; private set; }
 
@@ -182,6 +186,7 @@ internal sealed class SseRelay
         }
 
         ReadOnlySpan<byte> data = _data.WrittenSpan;
+        Capture?.AppendEvent(data);
         bool hold = false;
         // The first event names the model (OpenAI repeats it in every chunk): read it once, not per chunk.
         if (!_modelRead)
@@ -203,7 +208,8 @@ internal sealed class SseRelay
                 Usage = new TokenUsage(
                     usage.PromptTokens ?? Usage.PromptTokens,
                     usage.CompletionTokens ?? Usage.CompletionTokens,
-                    (usage.PromptTokens ?? Usage.PromptTokens) + (usage.CompletionTokens ?? Usage.CompletionTokens));
+                    (usage.PromptTokens ?? Usage.PromptTokens) + (usage.CompletionTokens ?? Usage.CompletionTokens),
+                    usage.CachedPromptTokens ?? Usage.CachedPromptTokens);
             }
 
             hold = usageOnly && !_forwardUsageOnlyChunks;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Portcullis.Usage.Tokens;
 
 namespace Portcullis.Forwarding;
 
@@ -23,6 +24,12 @@ internal sealed class TranslatingSseRelay
     private bool _hasData;
     private bool _skipLineFeed;
     private long _eventBytes;
+
+    /// <summary>
+    /// Keeps every upstream event's data as it was before translation, so completion tokens can be counted when no
+    /// usage comes: the upstream's events are what it bills for (Anthropic's thinking deltas have no OpenAI chunk).
+    /// </summary>
+    public OutputCapture? Capture { get; init; }
 
     /// <summary>
     /// Relays <paramref name="upstream"/> to <paramref name="response"/> through <paramref name="translator"/>.
@@ -212,6 +219,11 @@ internal sealed class TranslatingSseRelay
     {
         try
         {
+            if (_hasData)
+            {
+                Capture?.AppendEvent(_data.WrittenSpan);
+            }
+
             if (_hasData && translator.OnEvent(_eventName, _data.WrittenSpan, _output))
             {
                 return RelayOutcome.Completed;

@@ -100,9 +100,11 @@ internal static class UsageReader
         return found;
     }
 
+    // Reads OpenAI's usage (prompt_tokens, or input_tokens in the Responses API, with the cached part under
+    // prompt_tokens_details / input_tokens_details) and Anthropic's (input_tokens apart from cache reads and writes).
     private static TokenUsage ReadUsageObject(ref Utf8JsonReader reader)
     {
-        int? prompt = null, completion = null, total = null, cached = null;
+        int? prompt = null, completion = null, total = null, cacheRead = null, cacheWrite = null, cachedDetail = null;
         int depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
@@ -123,10 +125,19 @@ internal static class UsageReader
             {
                 total = ReadInt(ref reader);
             }
-            else if (reader.ValueTextEquals("cache_read_input_tokens"u8) || reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
             {
-                // Anthropic counts cache reads and writes apart from input_tokens; all of them were prompt.
-                cached = (cached ?? 0) + (ReadInt(ref reader) ?? 0);
+                cacheRead = ReadInt(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                cacheWrite = ReadInt(ref reader);
+            }
+            else if (reader.ValueTextEquals("prompt_tokens_details"u8)
+                || reader.ValueTextEquals("input_tokens_details"u8))
+            {
+                reader.Read();
+                cachedDetail = ReadCachedTokens(ref reader) ?? cachedDetail;
             }
             else
             {
@@ -135,12 +146,40 @@ internal static class UsageReader
             }
         }
 
-        if (cached is not null && prompt is not null)
+        // Anthropic counts cache reads and writes apart from input_tokens; all of them were prompt. OpenAI's
+        // prompt_tokens already hold its cached tokens.
+        if (prompt is not null && (cacheRead is not null || cacheWrite is not null))
         {
-            prompt += cached;
+            prompt += (cacheRead ?? 0) + (cacheWrite ?? 0);
         }
 
-        return new TokenUsage(prompt, completion, total ?? (prompt + completion));
+        return new TokenUsage(prompt, completion, total ?? (prompt + completion), cacheRead ?? cachedDetail);
+    }
+
+    // {"cached_tokens":n,...}: the part of the prompt read from the provider's cache.
+    private static int? ReadCachedTokens(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        int? cached = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("cached_tokens"u8))
+            {
+                cached = ReadInt(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return cached;
     }
 
     private static int? ReadInt(ref Utf8JsonReader reader)

@@ -73,7 +73,7 @@ public sealed class RequestBodyTests
         byte[] json = """{"choices":[{"message":{"usage":{"prompt_tokens":1}}}],"usage":{"prompt_tokens":10,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":2}}}"""u8.ToArray();
 
         Assert.True(UsageReader.TryRead(json, out TokenUsage usage, out bool usageOnly));
-        Assert.Equal(new TokenUsage(10, 5, 15), usage);
+        Assert.Equal(new TokenUsage(10, 5, 15, CachedPromptTokens: 2), usage);
         Assert.False(usageOnly);
     }
 

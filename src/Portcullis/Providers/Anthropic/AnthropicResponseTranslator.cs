@@ -182,11 +182,12 @@ internal static class AnthropicResponseTranslator
 
         int? input = IntOf(usage, "input_tokens");
         int? output = IntOf(usage, "output_tokens");
-        cached = IntOf(usage, "cache_read_input_tokens") ?? 0;
+        int? read = IntOf(usage, "cache_read_input_tokens");
+        cached = read ?? 0;
         int written = IntOf(usage, "cache_creation_input_tokens") ?? 0;
         int? prompt = input is null && cached == 0 && written == 0 ? null : (input ?? 0) + cached + written;
         int? total = prompt is null && output is null ? null : (prompt ?? 0) + (output ?? 0);
-        return new TokenUsage(prompt, output, total);
+        return new TokenUsage(prompt, output, total, read);
     }
 
     private static void WriteFinishReason(Utf8JsonWriter writer, string? stopReason)

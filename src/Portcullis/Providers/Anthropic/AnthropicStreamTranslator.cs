@@ -23,7 +23,7 @@ internal sealed class AnthropicStreamTranslator : ISseTranslator
     private bool _roleSent;
     private int _nextToolIndex;
     private int? _inputTokens;
-    private int _cacheReadTokens;
+    private int? _cacheReadTokens;
     private int _cacheWriteTokens;
     private int? _outputTokens;
 
@@ -45,17 +45,18 @@ internal sealed class AnthropicStreamTranslator : ISseTranslator
 
     /// <summary>
     /// Usage so far: prompt tokens (input plus cache reads and writes) from <c>message_start</c>, completion tokens
-    /// from the last <c>message_delta</c>, whose count is cumulative.
+    /// from the last <c>message_delta</c>, whose count is cumulative; cache reads are also the cached prompt tokens.
     /// </summary>
     public TokenUsage Usage
     {
         get
         {
-            int? prompt = _inputTokens is null && _cacheReadTokens == 0 && _cacheWriteTokens == 0
+            int cacheRead = _cacheReadTokens ?? 0;
+            int? prompt = _inputTokens is null && cacheRead == 0 && _cacheWriteTokens == 0
                 ? null
-                : (_inputTokens ?? 0) + _cacheReadTokens + _cacheWriteTokens;
+                : (_inputTokens ?? 0) + cacheRead + _cacheWriteTokens;
             int? total = prompt is null && _outputTokens is null ? null : (prompt ?? 0) + (_outputTokens ?? 0);
-            return new TokenUsage(prompt, _outputTokens, total);
+            return new TokenUsage(prompt, _outputTokens, total, _cacheReadTokens);
         }
     }
 
@@ -323,7 +324,7 @@ internal sealed class AnthropicStreamTranslator : ISseTranslator
         {
             WriteChunkHeader(writer);
             writer.WriteEndArray();
-            AnthropicResponseTranslator.WriteUsage(writer, Usage, _cacheReadTokens);
+            AnthropicResponseTranslator.WriteUsage(writer, Usage, _cacheReadTokens ?? 0);
             writer.WriteEndObject();
         }
 

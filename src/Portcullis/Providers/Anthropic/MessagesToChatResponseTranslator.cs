@@ -180,16 +180,18 @@ internal static class MessagesToChatResponseTranslator
             return default;
         }
 
+        int? cachedTokens = null;
         if (usage.TryGetProperty("prompt_tokens_details", out JsonElement details))
         {
-            cached = IntOf(details, "cached_tokens") ?? 0;
+            cachedTokens = IntOf(details, "cached_tokens");
+            cached = cachedTokens ?? 0;
         }
 
         int? prompt = IntOf(usage, "prompt_tokens");
         int? completion = IntOf(usage, "completion_tokens");
         int? total = IntOf(usage, "total_tokens")
             ?? (prompt is null && completion is null ? null : (prompt ?? 0) + (completion ?? 0));
-        return new TokenUsage(prompt, completion, total);
+        return new TokenUsage(prompt, completion, total, cachedTokens);
     }
 
     // NOTE: arguments that are not a JSON object (a model's malformed output) cannot be an Anthropic input, which

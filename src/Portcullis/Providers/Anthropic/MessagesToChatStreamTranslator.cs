@@ -25,9 +25,10 @@ internal sealed class MessagesToChatStreamTranslator(string model) : ISseTransla
     private int? _completionTokens;
     private int? _totalTokens;
     private int _cachedTokens;
+    private int? _cachedPromptTokens;
 
     /// <summary>Usage from the stream's usage chunk, counted as OpenAI does (cached input in the prompt).</summary>
-    public TokenUsage Usage => new(_promptTokens, _completionTokens, _totalTokens);
+    public TokenUsage Usage => new(_promptTokens, _completionTokens, _totalTokens, _cachedPromptTokens);
 
     /// <summary>True once a chunk carried a <c>finish_reason</c>: the answer is complete.</summary>
     public bool SawFinish { get; private set; }
@@ -297,6 +298,7 @@ internal sealed class MessagesToChatStreamTranslator(string model) : ISseTransla
         _completionTokens = read.CompletionTokens ?? _completionTokens;
         _totalTokens = read.TotalTokens ?? _totalTokens;
         _cachedTokens = cached > 0 ? cached : _cachedTokens;
+        _cachedPromptTokens = read.CachedPromptTokens ?? _cachedPromptTokens;
     }
 
     private static void WriteArguments(IBufferWriter<byte> output, int blockIndex, string piece) =>

@@ -77,7 +77,7 @@ public sealed class AnthropicResponseTranslatorTests
             "end_turn",
             """{"input_tokens":10,"cache_creation_input_tokens":200,"cache_read_input_tokens":1000,"output_tokens":7}"""));
 
-        Assert.Equal(new TokenUsage(1210, 7, 1217), usage);
+        Assert.Equal(new TokenUsage(1210, 7, 1217, CachedPromptTokens: 1000), usage);
         JsonNode reported = completion["usage"]!;
         Assert.Equal(1210, reported["prompt_tokens"]!.GetValue<int>());
         Assert.Equal(7, reported["completion_tokens"]!.GetValue<int>());

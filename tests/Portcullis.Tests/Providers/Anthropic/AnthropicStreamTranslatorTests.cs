@@ -90,7 +90,7 @@ public sealed class AnthropicStreamTranslatorTests
         Assert.Equal("tool_calls", finish["choices"]![0]!["finish_reason"]!.GetValue<string>());
 
         // 25 input + 5 cache writes + 100 cache reads; output 40 is the last cumulative value, not 1 + 30 + 40.
-        Assert.Equal(new TokenUsage(130, 40, 170), translator.Usage);
+        Assert.Equal(new TokenUsage(130, 40, 170, CachedPromptTokens: 100), translator.Usage);
         Assert.True(translator.SawMessageStop);
         JsonNode usageChunk = chunks[^1];
         Assert.Empty(usageChunk["choices"]!.AsArray());

@@ -70,7 +70,7 @@ public sealed class MessagesToChatResponseTranslatorTests
 
         Assert.Equal(40, (int)message["usage"]!["input_tokens"]!);
         Assert.Equal(60, (int)message["usage"]!["cache_read_input_tokens"]!);
-        Assert.Equal(new TokenUsage(100, 5, 105), usage);
+        Assert.Equal(new TokenUsage(100, 5, 105, CachedPromptTokens: 60), usage);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class MessagesToChatStreamTranslatorTests
         Assert.Null(delta["delta"]!["stop_sequence"]);
         Assert.Equal(12, (int)delta["usage"]!["output_tokens"]!);
         Assert.True(translator.SawFinish);
-        Assert.Equal(new Portcullis.Usage.TokenUsage(50, 12, 62), translator.Usage);
+        Assert.Equal(new global::Portcullis.Usage.TokenUsage(50, 12, 62), translator.Usage);
     }
 
     [Fact]

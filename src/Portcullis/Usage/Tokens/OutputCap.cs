@@ -1,0 +1,12 @@
+namespace Portcullis.Usage.Tokens;
+
+/// <summary>
+/// The most output a request asked for: <see cref="MaxTokens"/> per choice (null when the request sets no cap, so
+/// the model's own output limit applies) times <see cref="Choices"/> (<c>n</c>, or <c>best_of</c> for completions,
+/// which the upstream generates and bills even when it returns fewer).
+/// </summary>
+internal readonly record struct OutputCap(int? MaxTokens, int Choices)
+{
+    /// <summary>The worst-case output tokens; <paramref name="modelOutputLimit"/> stands in for a missing cap.</summary>
+    public long WorstCase(int modelOutputLimit) => (long)(MaxTokens ?? modelOutputLimit) * Choices;
+}
