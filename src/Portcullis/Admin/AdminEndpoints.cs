@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Portcullis.ApiKeys;
 using Portcullis.Audit;
+using Portcullis.Budgets;
+using Portcullis.Limits;
 using Portcullis.Storage;
 using Portcullis.Vault;
 using Portcullis.VirtualKeys;
@@ -46,10 +48,12 @@ internal static class AdminEndpoints
     private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
 
     private static async Task<IResult> CreateVirtualKey(
-        HttpContext context, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+        HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit, CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         VirtualKeyRecord record = await keys.CreateAsync(ReadInput(body), cancellationToken);
+        await ledger.ConfigureAsync(
+            BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage: false, cancellationToken);
         await audit.RecordAsync(Actor(context).KeyId, "virtual_key.create", "virtual-key", record.Slug,
             Changed(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
@@ -62,44 +66,54 @@ internal static class AdminEndpoints
         });
     }
 
-    private static async Task<IResult> ListVirtualKeys(HttpContext context, VirtualKeyService keys, CancellationToken cancellationToken)
+    private static async Task<IResult> ListVirtualKeys(
+        HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(AdminJson.List(await keys.ListAsync(offset, limit, cancellationToken), AdminJson.VirtualKey));
+        return Results.Json(AdminJson.List(
+            await keys.ListAsync(offset, limit, cancellationToken), r => AdminJson.VirtualKey(r, ledger)));
     }
 
-    private static async Task<IResult> GetVirtualKey(string slug, VirtualKeyService keys, CancellationToken cancellationToken) =>
+    private static async Task<IResult> GetVirtualKey(
+        string slug, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken) =>
         Results.Json(AdminJson.VirtualKey(await keys.GetAsync(slug, cancellationToken)
-            ?? throw AdminProblem.NotFound($"Virtual key '{slug}'")));
+            ?? throw AdminProblem.NotFound($"Virtual key '{slug}'"), ledger));
 
     private static async Task<IResult> UpdateVirtualKey(
-        string slug, HttpContext context, VirtualKeyService keys, AuditTrail audit, CancellationToken cancellationToken)
+        string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit,
+        CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+        bool resetUsage = LimitsInput.ResetUsage(body);
         VirtualKeyRecord record = await keys.UpdateAsync(slug, ReadInput(body), cancellationToken);
+        await ledger.ConfigureAsync(
+            BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage, cancellationToken);
         string action = AdminJson.Has(body, "key") ? "virtual_key.rotate" : "virtual_key.update";
         await audit.RecordAsync(Actor(context).KeyId, action, "virtual-key", slug, Changed(body), cancellationToken);
-        return Results.Json(AdminJson.VirtualKey(record));
+        return Results.Json(AdminJson.VirtualKey(record, ledger));
     }
 
     private static async Task<IResult> DeleteVirtualKey(
-        string slug, HttpContext context, VirtualKeyService keys, Pricing.PricingCatalog pricing, AuditTrail audit,
+        string slug, HttpContext context, VirtualKeyService keys, Pricing.PricingCatalog pricing, IUsageLedger ledger,
+        AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        if (!await keys.DeleteAsync(slug, cancellationToken))
+        VirtualKeyRecord? existing = await keys.GetAsync(slug, cancellationToken);
+        if (existing is null || !await keys.DeleteAsync(slug, cancellationToken))
         {
             throw AdminProblem.NotFound($"Virtual key '{slug}'");
         }
 
         // The key's prices went with it in the same transaction; the catalog forgets them too.
         await pricing.ReloadAsync(cancellationToken);
+        await ledger.RemoveAsync(BudgetOwner.ForVirtualKey(existing.Id, existing.Slug), cancellationToken);
 
         await audit.RecordAsync(Actor(context).KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
         return Results.Json(new { success = true, @object = "virtual-key", slug, deleted = true });
     }
 
     private static async Task<IResult> CreateApiKey(
-        string type, string subType, HttpContext context, ApiKeyService apiKeys, AuditTrail audit,
+        string type, string subType, HttpContext context, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         string kind = $"{type}-{subType}";
@@ -118,10 +132,13 @@ internal static class AdminEndpoints
         }
         Caller actor = Actor(context);
         RequireGrantable(actor, scopes);
+        IReadOnlyList<UsageLimit> usageLimits = LimitsInput.UsageLimits(body) ?? [];
+        IReadOnlyList<RateLimit> rateLimits = LimitsInput.RateLimits(body) ?? [];
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
             name, kind, scopes, AdminJson.String(body, "description"),
             AdminJson.String(body, "workspace_id") ?? ApiKeyService.DefaultWorkspace,
-            AdminJson.Time(body, "expires_at"), cancellationToken);
+            AdminJson.Time(body, "expires_at"), cancellationToken, limits: (usageLimits, rateLimits));
+        await ledger.ConfigureAsync(BudgetOwner.ForApiKey(record.Id), usageLimits, resetUsage: false, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, Changed(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
@@ -134,21 +151,27 @@ internal static class AdminEndpoints
         });
     }
 
-    private static async Task<IResult> ListApiKeys(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListApiKeys(
+        HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(AdminJson.List(await store.ListApiKeysAsync(offset, limit, cancellationToken), AdminJson.ApiKey));
+        return Results.Json(AdminJson.List(
+            await store.ListApiKeysAsync(offset, limit, cancellationToken), r => AdminJson.ApiKey(r, ledger)));
     }
 
-    private static async Task<IResult> GetApiKey(string id, IGatewayStore store, CancellationToken cancellationToken) =>
+    private static async Task<IResult> GetApiKey(
+        string id, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken) =>
         Results.Json(AdminJson.ApiKey(await store.GetApiKeyAsync(id, cancellationToken)
-            ?? throw AdminProblem.NotFound($"API key '{id}'")));
+            ?? throw AdminProblem.NotFound($"API key '{id}'"), ledger));
 
     private static async Task<IResult> UpdateApiKey(
-        string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, AuditTrail audit,
+        string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+        IReadOnlyList<UsageLimit>? usageLimits = LimitsInput.UsageLimits(body);
+        IReadOnlyList<RateLimit>? rateLimits = LimitsInput.RateLimits(body);
+        bool resetUsage = LimitsInput.ResetUsage(body);
         Caller actor = Actor(context);
         string? name = AdminJson.String(body, "name") is { } given ? AdminJson.Name(given) : null;
 
@@ -193,6 +216,8 @@ internal static class AdminEndpoints
                 next = descriptionGiven ? next with { Description = description } : next;
                 next = scopes is null ? next : next with { Scopes = scopes };
                 next = status is null ? next : next with { Status = status };
+                next = usageLimits is null ? next : next with { UsageLimits = usageLimits };
+                next = rateLimits is null ? next : next with { RateLimits = rateLimits };
                 return expiresGiven ? next with { ExpiresAt = expires } : next;
             }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
         }
@@ -201,12 +226,13 @@ internal static class AdminEndpoints
             apiKeys.AdminChanges.Release();
         }
 
+        await ledger.ConfigureAsync(BudgetOwner.ForApiKey(id), updated.UsageLimits, resetUsage, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
-        return Results.Json(AdminJson.ApiKey(updated));
+        return Results.Json(AdminJson.ApiKey(updated, ledger));
     }
 
     private static async Task<IResult> DeleteApiKey(
-        string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, AuditTrail audit,
+        string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         Caller actor = Actor(context);
@@ -231,6 +257,7 @@ internal static class AdminEndpoints
             apiKeys.AdminChanges.Release();
         }
 
+        await ledger.RemoveAsync(BudgetOwner.ForApiKey(id), cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.delete", "api-key", id, null, cancellationToken);
         return Results.Json(new { success = true, @object = "api-key", id, deleted = true });
     }
@@ -345,6 +372,8 @@ internal static class AdminEndpoints
         ExpiresAtGiven = AdminJson.Has(body, "expires_at"),
         WorkspaceId = AdminJson.String(body, "workspace_id"),
         Azure = Providers.AzureConfigRules.Read(body),
+        UsageLimits = LimitsInput.UsageLimits(body),
+        RateLimits = LimitsInput.RateLimits(body),
     };
 
     // A key can hand out only what it holds itself, so no key can mint a more powerful one.

@@ -142,27 +142,31 @@ internal static class AdminJson
         return (page > int.MaxValue / size ? int.MaxValue : (int)(page * size), size);
     }
 
-    public static object VirtualKey(VirtualKeyRecord r) => new Dictionary<string, object?>
+    public static object VirtualKey(VirtualKeyRecord r, Budgets.IUsageLedger ledger)
     {
-        ["id"] = r.Id,
-        ["object"] = "virtual-key",
-        ["slug"] = r.Slug,
-        ["name"] = r.Name,
-        ["provider"] = r.Provider,
-        ["ai_provider_name"] = r.Provider,
-        ["note"] = r.Note,
-        ["status"] = r.Status,
-        ["masked_api_key"] = r.KeyMask.Length == 0 ? null : r.KeyMask,
-        ["custom_host"] = r.CustomHost,
-        ["custom_headers"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
-        ["model_config"] = ModelConfig(r),
-        ["workspace_id"] = r.WorkspaceId,
-        ["usage_limits"] = null,
-        ["rate_limits"] = null,
-        ["expires_at"] = r.ExpiresAt,
-        ["created_at"] = r.CreatedAt,
-        ["last_updated_at"] = r.UpdatedAt,
-    };
+        var owner = Budgets.BudgetOwner.ForVirtualKey(r.Id, r.Slug);
+        return new Dictionary<string, object?>
+        {
+            ["id"] = r.Id,
+            ["object"] = "virtual-key",
+            ["slug"] = r.Slug,
+            ["name"] = r.Name,
+            ["provider"] = r.Provider,
+            ["ai_provider_name"] = r.Provider,
+            ["note"] = r.Note,
+            ["status"] = r.Status == "active" && LimitsView.AnyExhausted(owner, r.UsageLimits, ledger) ? "exhausted" : r.Status,
+            ["masked_api_key"] = r.KeyMask.Length == 0 ? null : r.KeyMask,
+            ["custom_host"] = r.CustomHost,
+            ["custom_headers"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
+            ["model_config"] = ModelConfig(r),
+            ["workspace_id"] = r.WorkspaceId,
+            ["usage_limits"] = LimitsView.UsageLimits(owner, r.UsageLimits, ledger),
+            ["rate_limits"] = LimitsView.RateLimits(r.RateLimits),
+            ["expires_at"] = r.ExpiresAt,
+            ["created_at"] = r.CreatedAt,
+            ["last_updated_at"] = r.UpdatedAt,
+        };
+    }
 
     // Portkey's camelCase model_config: custom host and header names, and for Azure the resource and deployments.
     private static Dictionary<string, object?> ModelConfig(VirtualKeyRecord r)
@@ -190,23 +194,27 @@ internal static class AdminJson
         return config;
     }
 
-    public static object ApiKey(ApiKeyRecord r) => new Dictionary<string, object?>
+    public static object ApiKey(ApiKeyRecord r, Budgets.IUsageLedger ledger)
     {
-        ["id"] = r.Id,
-        ["object"] = "api-key",
-        ["key"] = r.KeyMask,
-        ["name"] = r.Name,
-        ["description"] = r.Description,
-        ["type"] = r.Type,
-        ["workspace_id"] = r.WorkspaceId,
-        ["scopes"] = r.Scopes,
-        ["status"] = r.Status,
-        ["usage_limits"] = null,
-        ["rate_limits"] = null,
-        ["expires_at"] = r.ExpiresAt,
-        ["created_at"] = r.CreatedAt,
-        ["last_updated_at"] = r.UpdatedAt,
-    };
+        var owner = Budgets.BudgetOwner.ForApiKey(r.Id);
+        return new Dictionary<string, object?>
+        {
+            ["id"] = r.Id,
+            ["object"] = "api-key",
+            ["key"] = r.KeyMask,
+            ["name"] = r.Name,
+            ["description"] = r.Description,
+            ["type"] = r.Type,
+            ["workspace_id"] = r.WorkspaceId,
+            ["scopes"] = r.Scopes,
+            ["status"] = r.Status == "active" && LimitsView.AnyExhausted(owner, r.UsageLimits, ledger) ? "exhausted" : r.Status,
+            ["usage_limits"] = LimitsView.UsageLimits(owner, r.UsageLimits, ledger),
+            ["rate_limits"] = LimitsView.RateLimits(r.RateLimits),
+            ["expires_at"] = r.ExpiresAt,
+            ["created_at"] = r.CreatedAt,
+            ["last_updated_at"] = r.UpdatedAt,
+        };
+    }
 
     public static object RequestLog(RequestLogRecord r) => new Dictionary<string, object?>
     {

@@ -30,6 +30,9 @@ internal static class RequestLogQuery
             Model = Value(request, "model"),
             From = from,
             To = to,
+            IncludePending = Value(request, "include_pending") is { } pending && (pending == "true" ? true
+                : pending == "false" ? false
+                : throw AdminProblem.Validation("include_pending must be true or false.")),
         };
     }
 

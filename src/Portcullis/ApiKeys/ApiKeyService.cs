@@ -60,7 +60,8 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
 
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(
         string name, string type, IReadOnlyList<string> scopes, string? description, string workspaceId,
-        DateTimeOffset? expiresAt, CancellationToken cancellationToken, string? presetKey = null)
+        DateTimeOffset? expiresAt, CancellationToken cancellationToken, string? presetKey = null,
+        (IReadOnlyList<Limits.UsageLimit> Usage, IReadOnlyList<Limits.RateLimit> Rate)? limits = null)
     {
         string key = presetKey ?? ApiKeyGenerator.NewKey();
         DateTimeOffset now = time.GetUtcNow();
@@ -78,6 +79,8 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
             CreatedAt = now,
             UpdatedAt = now,
             ExpiresAt = expiresAt,
+            UsageLimits = limits?.Usage ?? [],
+            RateLimits = limits?.Rate ?? [],
         };
         await store.InsertApiKeyAsync(record, cancellationToken);
         _byHash.Clear();

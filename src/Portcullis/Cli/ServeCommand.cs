@@ -76,6 +76,7 @@ internal static class ServeCommand
         options.DataDirectory = dataDir ?? Environment.GetEnvironmentVariable("PORTCULLIS_DATA_DIR") ?? options.DataDirectory;
         options.MasterKey = Environment.GetEnvironmentVariable(EnvironmentMasterKeySource.VariableName) ?? options.MasterKey;
         options.AdminKey = Environment.GetEnvironmentVariable("PORTCULLIS_ADMIN_KEY") ?? options.AdminKey;
+        options.BudgetWebhookUrl = Environment.GetEnvironmentVariable("PORTCULLIS_BUDGET_WEBHOOK_URL") ?? options.BudgetWebhookUrl;
         return options;
     }
 }

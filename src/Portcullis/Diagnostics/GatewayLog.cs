@@ -34,4 +34,17 @@ internal static partial class GatewayLog
 
     [LoggerMessage(4001, LogLevel.Error, "Writing {Count} request log records failed; retrying")]
     public static partial void UsageWriteFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(4002, LogLevel.Information, "Interrupted requests settled at start-up: {Count}")]
+    public static partial void InterruptedUsageSettled(ILogger logger, int count);
+
+    [LoggerMessage(4003, LogLevel.Warning, "Budget event {Kind} for {OwnerKind} {OwnerId}: {Type} usage {Usage} of {Limit}")]
+    public static partial void BudgetEventRaised(
+        ILogger logger, string kind, string ownerKind, string ownerId, string type, long usage, long limit);
+
+    [LoggerMessage(4004, LogLevel.Warning, "The budget alert webhook could not be called ({Failure}); event {Kind} not delivered")]
+    public static partial void BudgetWebhookFailed(ILogger logger, string kind, string failure);
+
+    [LoggerMessage(4005, LogLevel.Error, "The pending usage record of {TraceId} could not be written; request refused")]
+    public static partial void PendingWriteFailed(ILogger logger, Exception exception, string traceId);
 }

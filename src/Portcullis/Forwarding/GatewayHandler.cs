@@ -7,12 +7,17 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Portcullis.ApiKeys;
+using Portcullis.Budgets;
 using Portcullis.Diagnostics;
+using Portcullis.Governance;
 using Portcullis.Hosting;
+using Portcullis.Limits;
+using Portcullis.Pricing;
 using Portcullis.Providers;
 using Portcullis.Providers.Anthropic;
 using Portcullis.Storage;
 using Portcullis.Usage;
+using Portcullis.Usage.Tokens;
 using Portcullis.Vault;
 
 namespace Portcullis.Forwarding;
@@ -26,7 +31,9 @@ internal sealed class GatewayHandler(
     TargetResolver targets,
     VaultService vault,
     HttpMessageInvoker upstream,
-    RequestLogWriter requestLogs,
+    IUsageLedger ledger,
+    AdmissionGate gate,
+    IRateLimitCounters rates,
     GatewayOptions options,
     TimeProvider time,
     ILogger<GatewayHandler> logger)
@@ -59,6 +66,8 @@ internal sealed class GatewayHandler(
 
         var log = new RequestLogDraft(traceId, request.Method, "/v1/" + operation, startedAt);
         RequestBody body = RequestBody.Empty;
+        Admission? admitted = null;
+        OutputCapture? capture = null;
         try
         {
             // 1. Authenticate the caller with a gateway API key.
@@ -138,7 +147,38 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            // 5. Admit. NOTE: budgets and rate limits arrive with the limits issue; every request is admitted here.
+            // 5. Admit: budgets reserve the worst case and rate limits take their share, then the pending usage record
+            //    goes to disk before anything goes upstream.
+            Admission admission = await gate.AdmitAsync(
+                caller, target, operation, target.BareModel ?? model, body.Memory, aborted);
+            if (admission.Refusal is { } limited)
+            {
+                WriteLimitHeaders(response, admission);
+                await RefuseAsync(context, log, limited);
+                return;
+            }
+
+            try
+            {
+                await ledger.WritePendingAsync(log.ToPendingRecord(), admission.Reservation, aborted);
+            }
+            catch (Exception e) when (!aborted.IsCancellationRequested)
+            {
+                GatewayLog.PendingWriteFailed(logger, e, log.TraceId);
+                await ReleaseAsync(admission);
+                await RefuseAsync(context, log, new GatewayError(503, "service_unavailable", "usage_store_unavailable",
+                    "Portcullis cannot record usage right now, so it does not send requests upstream. Try again shortly."));
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                // The client left while the record was being written: the record may be on disk, so it is completed.
+                admitted = admission;
+                throw;
+            }
+
+            admitted = admission;
+            capture = new OutputCapture();
 
             // 6. Unseal the provider secret and build the upstream request.
             using HttpRequestMessage? upstreamRequest = BuildUpstreamRequest(
@@ -150,7 +190,7 @@ internal sealed class GatewayHandler(
             }
 
             // 7. Forward and relay.
-            await ForwardAsync(context, upstreamRequest, dialects, facts, target, log, redactor);
+            await ForwardAsync(context, upstreamRequest, dialects, facts, target, log, redactor, admission, capture);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -178,8 +218,6 @@ internal sealed class GatewayHandler(
         }
         finally
         {
-            body.Dispose();
-
             // 8. Settle: the record is written behind the request.
             log.LatencyMs = time.GetElapsedTime(startTimestamp).TotalMilliseconds;
             if (log.Status == 0)
@@ -187,7 +225,68 @@ internal sealed class GatewayHandler(
                 log.Status = response.StatusCode;
             }
 
-            requestLogs.Enqueue(log.ToRecord());
+            if (admitted is null)
+            {
+                ledger.Record(log.ToRecord());
+            }
+            else
+            {
+                await SettleAsync(log, admitted, operation, log.Model, body, capture);
+            }
+
+            capture?.Dispose();
+            body.Dispose();
+        }
+    }
+
+    // 8. Settle: the real usage (or, when the upstream reported none, what Portcullis counted itself) is priced, the
+    //    budgets move from the reservation to it, the rate limits to the real tokens, and the record completes.
+    private async Task SettleAsync(
+        RequestLogDraft log, Admission admission, string operation, string? model, RequestBody body, OutputCapture? capture)
+    {
+        TokenUsage usage = log.Usage;
+        bool produced = (log.UpstreamAnswered && log.Status < 400) || (log.UpstreamCalled && log.Outcome == "client_cancelled");
+        if (produced)
+        {
+            int? counted = admission.PromptTokens;
+            usage = UsageEstimate.Complete(
+                usage,
+                answerFinished: log.Outcome == "success",
+                () => counted ?? (body.Length == 0 ? 0 : PromptTokenCounter.Count(operation, model, body.Span)),
+                () => capture?.EstimateCompletionTokens(model) ?? 0);
+            log.Usage = usage;
+        }
+
+        long? cost = admission.Price is { } price && usage.IsKnown ? CostCalculator.Compute(usage, price) : null;
+        log.CostPico = cost;
+        long tokens = usage.TotalTokens ?? ((long)(usage.PromptTokens ?? 0) + (usage.CompletionTokens ?? 0));
+        ledger.Complete(log.ToRecord(), admission.Reservation, cost ?? 0, tokens);
+        if (admission.Lease is { } lease)
+        {
+            await rates.SettleAsync(lease, tokens, CancellationToken.None);
+        }
+    }
+
+    private async Task ReleaseAsync(Admission admission)
+    {
+        ledger.Release(admission.Reservation);
+        if (admission.Lease is { } lease)
+        {
+            await rates.SettleAsync(lease, 0, CancellationToken.None);
+        }
+    }
+
+    // The rate-limit headers (OpenAI's names) on every answer a rate limit applies to, and Retry-After on a refusal.
+    private static void WriteLimitHeaders(HttpResponse response, Admission admission)
+    {
+        if (admission.Rates is { } snapshot)
+        {
+            RateLimitHeaders.Apply(response.Headers, snapshot);
+        }
+
+        if (admission.RetryAfter is { } wait)
+        {
+            RateLimitHeaders.ApplyRetryAfter(response.Headers, wait);
         }
     }
 
@@ -359,7 +458,7 @@ internal sealed class GatewayHandler(
 
     private async Task ForwardAsync(
         HttpContext context, HttpRequestMessage upstreamRequest, Dialects dialects, RequestBodyFacts facts, Target target,
-        RequestLogDraft log, SecretRedactor redactor)
+        RequestLogDraft log, SecretRedactor redactor, Admission admission, OutputCapture capture)
     {
         HttpResponse response = context.Response;
         CancellationToken aborted = context.RequestAborted;
@@ -370,6 +469,7 @@ internal sealed class GatewayHandler(
         HttpResponseMessage upstreamResponse;
         try
         {
+            log.UpstreamCalled = true;
             upstreamResponse = await upstream.SendAsync(upstreamRequest, headersTimeout.Token);
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
@@ -403,6 +503,8 @@ internal sealed class GatewayHandler(
             response.StatusCode = status;
             log.Status = status;
             CopyResponseHeaders(upstreamResponse, response, redactor);
+            log.UpstreamAnswered = status < 300;
+            WriteLimitHeaders(response, admission);
             await using Stream upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(aborted);
 
             // 7b. An upstream error keeps its status and says which provider sent it.
@@ -444,7 +546,7 @@ internal sealed class GatewayHandler(
                 if (dialects.MessagesApiToChat)
                 {
                     var translator = new MessagesToChatStreamTranslator(log.Model ?? "");
-                    outcome = await new TranslatingSseRelay().RelayAsync(
+                    outcome = await new TranslatingSseRelay { Capture = capture }.RelayAsync(
                         upstreamBody, response, translator, options.StreamIdleTimeout, aborted);
                     log.Usage = translator.Usage;
                     upstreamSentError = translator.SawError;
@@ -452,7 +554,7 @@ internal sealed class GatewayHandler(
                 else if (dialects.ChatToMessagesApi)
                 {
                     var translator = new AnthropicStreamTranslator(log.Model ?? "", log.ClientAskedUsage);
-                    outcome = await new TranslatingSseRelay().RelayAsync(
+                    outcome = await new TranslatingSseRelay { Capture = capture }.RelayAsync(
                         upstreamBody, response, translator, options.StreamIdleTimeout, aborted);
                     log.Usage = translator.Usage;
                     upstreamSentError = translator.SawError;
@@ -460,7 +562,10 @@ internal sealed class GatewayHandler(
                 else
                 {
                     var relay = new SseRelay(
-                        forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream, anthropicEvents: dialects.UpstreamAnthropic);
+                        forwardUsageOnlyChunks: log.ClientAskedUsage || !facts.Stream, anthropicEvents: dialects.UpstreamAnthropic)
+                    {
+                        Capture = capture,
+                    };
                     outcome = await relay.RelayAsync(upstreamBody, response, options.StreamIdleTimeout, aborted);
                     log.Usage = relay.Usage;
                     log.UpstreamModel = relay.UpstreamModel;
@@ -497,13 +602,14 @@ internal sealed class GatewayHandler(
             }
 
             await RelayWholeAsync(
-                response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, dialects.Answer, aborted);
+                response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, dialects.Answer, admission,
+                aborted);
         }
     }
 
     private async Task RelayWholeAsync(
         HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, AnswerTranslation translation,
-        CancellationToken aborted)
+        Admission admission, CancellationToken aborted)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         long limit = options.MaxResponseBodyBytes;
@@ -574,6 +680,20 @@ internal sealed class GatewayHandler(
             else if (UsageReader.TryRead(payload.Span, out TokenUsage usage, out _))
             {
                 log.Usage = usage;
+            }
+
+            // An answer without usage is counted now, while it is at hand. It is whole, so its tokens are known before
+            // the headers go: the token rate limits settle now and the headers say what is really left.
+            if (log.Usage.CompletionTokens is null)
+            {
+                int completion = OutputCapture.EstimateCompletionTokens(log.Model, payload.Span);
+                log.Usage = log.Usage with { CompletionTokens = completion, Estimated = true };
+            }
+
+            if (admission.Lease is { } lease && log.Usage.TotalTokens is { } total)
+            {
+                admission.Rates = await rates.SettleAsync(lease, total, aborted);
+                RateLimitHeaders.Apply(response.Headers, admission.Rates);
             }
 
             log.Outcome = "success";

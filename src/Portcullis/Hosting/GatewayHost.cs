@@ -9,8 +9,11 @@ using Microsoft.Extensions.Logging;
 using Portcullis.Admin;
 using Portcullis.ApiKeys;
 using Portcullis.Audit;
+using Portcullis.Budgets;
 using Portcullis.Diagnostics;
 using Portcullis.Forwarding;
+using Portcullis.Governance;
+using Portcullis.Limits;
 using Portcullis.Pricing;
 using Portcullis.Providers;
 using Portcullis.Storage;
@@ -97,9 +100,18 @@ public static class GatewayHost
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<RequestLogWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
+        builder.Services.AddSingleton<BudgetAlerts>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BudgetAlerts>());
+        builder.Services.AddSingleton<UsageLedger>();
+        builder.Services.AddSingleton<IUsageLedger>(sp => sp.GetRequiredService<UsageLedger>());
+        builder.Services.AddSingleton<IRateLimitCounters>(_ => new InMemoryRateLimitCounters(time));
+        builder.Services.AddSingleton<AdmissionGate>();
         builder.Services.AddSingleton<GatewayHandler>();
 
         WebApplication app = builder.Build();
+
+        // 4. Budgets: what a crash left pending is settled, and every budget's state loaded, before any traffic.
+        await app.Services.GetRequiredService<UsageLedger>().LoadAsync(cancellationToken);
         app.Use(GuardAsync);
         MapDataPlane(app);
         AdminEndpoints.Map(app);

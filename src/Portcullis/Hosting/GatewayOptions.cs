@@ -55,6 +55,18 @@ public sealed class GatewayOptions
     /// <summary>Hosts that custom hosts may resolve to even when they are link-local or metadata addresses.</summary>
     public List<string> AllowedCustomHosts { get; set; } = [];
 
+    /// <summary>
+    /// Where budget events (alert threshold crossed, budget used up) are POSTed as JSON, once per period each; none when
+    /// unset. Also <c>PORTCULLIS_BUDGET_WEBHOOK_URL</c>.
+    /// </summary>
+    public string? BudgetWebhookUrl { get; set; }
+
+    /// <summary>
+    /// The output tokens a request is assumed to ask for when it sets no <c>max_tokens</c> and the pricing catalog knows
+    /// no output limit for its model; part of the worst case a hard budget reserves.
+    /// </summary>
+    public int DefaultMaxOutputTokens { get; set; } = 4096;
+
     public string DatabasePath => Path.Combine(DataDirectory, "portcullis.db");
 
     public string MasterKeyFilePath => Path.Combine(DataDirectory, "master.key");
@@ -83,6 +95,17 @@ public sealed class GatewayOptions
         if (MaxResponseBodyBytes is < 1024 or > 1L << 30)
         {
             errors.Add("MaxResponseBodyBytes must be between 1024 and 1 GiB.");
+        }
+
+        if (BudgetWebhookUrl is not null &&
+            (!Uri.TryCreate(BudgetWebhookUrl, UriKind.Absolute, out Uri? hook) || hook.Scheme is not ("http" or "https")))
+        {
+            errors.Add("BudgetWebhookUrl must be an http(s) URL.");
+        }
+
+        if (DefaultMaxOutputTokens < 1)
+        {
+            errors.Add("DefaultMaxOutputTokens must be at least 1.");
         }
 
         foreach ((string id, string baseUrl) in ProviderBaseUrls)

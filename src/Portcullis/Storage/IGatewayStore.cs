@@ -70,6 +70,20 @@ internal interface IGatewayStore
 
     Task InsertRequestLogsAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes a batch of usage-ledger steps (request-log rows, what pending rows hold, budget states) in one
+    /// transaction. A row already completed is never overwritten.
+    /// </summary>
+    Task WriteLedgerAsync(IReadOnlyList<Usage.LedgerEntry> entries, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Budgets.BudgetSnapshot>> ListBudgetsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// After a crash: charges every budget what the requests left pending held, and closes their rows as
+    /// <c>interrupted</c>. Returns how many rows it closed.
+    /// </summary>
+    Task<int> SettleInterruptedUsageAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
     Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken);
 
     /// <summary>The records <paramref name="filter"/> selects, newest first, and how many it selects in all.</summary>

@@ -17,4 +17,7 @@ internal sealed record RequestLogFilter
     public DateTimeOffset? From { get; init; }
 
     public DateTimeOffset? To { get; init; }
+
+    /// <summary>Also read requests still in flight (outcome <c>pending</c>); listings leave them out by default.</summary>
+    public bool IncludePending { get; init; }
 }

@@ -23,4 +23,9 @@ internal sealed record VirtualKeyRecord
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>Budgets (at most one per type); empty when none.</summary>
+    public IReadOnlyList<Limits.UsageLimit> UsageLimits { get; init; } = [];
+
+    public IReadOnlyList<Limits.RateLimit> RateLimits { get; init; } = [];
 }

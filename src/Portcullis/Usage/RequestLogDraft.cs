@@ -5,6 +5,9 @@ namespace Portcullis.Usage;
 /// <summary>The request log record while the request is under way; the data plane fills it in step by step.</summary>
 internal sealed class RequestLogDraft(string traceId, string method, string path, DateTimeOffset startedAt)
 {
+    /// <summary>The record's id, fixed from the start so the pending row and the completed one are the same row.</summary>
+    public string Id { get; } = Guid.CreateVersion7().ToString();
+
     public string TraceId => traceId;
     public string? ApiKeyId { get; set; }
     public string? VirtualKeySlug { get; set; }
@@ -26,9 +29,17 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
     /// <summary>The request's cost in picodollars; null while (or when) no price is known.</summary>
     public long? CostPico { get; set; }
 
+    /// <summary>Whether the request was sent upstream, and whether the upstream answered with a success status.</summary>
+    public bool UpstreamCalled { get; set; }
+
+    public bool UpstreamAnswered { get; set; }
+
+    /// <summary>The row written before the upstream call; a crash leaves it for start-up to settle.</summary>
+    public RequestLogRecord ToPendingRecord() => ToRecord() with { Outcome = "pending", Status = 0 };
+
     public RequestLogRecord ToRecord() => new()
     {
-        Id = Guid.CreateVersion7().ToString(),
+        Id = Id,
         StartedAt = startedAt,
         TraceId = traceId,
         ApiKeyId = ApiKeyId,

@@ -7,17 +7,29 @@ using Portcullis.Storage;
 namespace Portcullis.Usage;
 
 /// <summary>
-/// Writes request logs behind the request: the data plane hands a record to a channel and moves on; this service
-/// writes them in batches, one transaction each, and drains the channel on shutdown so nothing accepted is lost.
+/// The usage ledger's single writer. The data plane hands it steps and moves on; it writes them in batches, one
+/// transaction (and one fsync) each, in the order they came. A step somebody waits for (a pending record before an
+/// upstream call) is written at once, with whatever else is queued (group commit); otherwise a short wait gathers a
+/// bigger batch. A stop drains the queue first, so nothing accepted is lost.
 /// </summary>
 internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWriter> logger) : BackgroundService
 {
-    private readonly Channel<RequestLogRecord> _channel = Channel.CreateUnbounded<RequestLogRecord>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private const int MaxBatch = 500;
 
     private static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(20);
 
-    public void Enqueue(RequestLogRecord record) => _channel.Writer.TryWrite(record);
+    private readonly Channel<LedgerEntry> _channel = Channel.CreateUnbounded<LedgerEntry>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+
+    public void Enqueue(RequestLogRecord record) => _channel.Writer.TryWrite(new LedgerEntry { Log = record });
+
+    public void Enqueue(LedgerEntry entry)
+    {
+        if (!_channel.Writer.TryWrite(entry))
+        {
+            entry.Durable?.TrySetException(new InvalidOperationException("The usage ledger is shut down."));
+        }
+    }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -27,43 +39,76 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<RequestLogRecord>(256);
-        ChannelReader<RequestLogRecord> reader = _channel.Reader;
+        var batch = new List<LedgerEntry>(MaxBatch);
+        ChannelReader<LedgerEntry> reader = _channel.Reader;
 
         // The loop ends when the channel is completed and empty, not on the stopping token: a stop drains first.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (batch.Count < 500 && reader.TryRead(out RequestLogRecord? record))
-            {
-                batch.Add(record);
-            }
+            bool awaited = Drain(reader, batch);
 
-            // Under load, a short wait gathers a bigger batch: one commit (and one fsync) for many requests.
-            if (batch.Count < 500 && !reader.Completion.IsCompleted)
+            // Nobody waiting: a short pause gathers a bigger batch under load.
+            if (!awaited && batch.Count < MaxBatch && !reader.Completion.IsCompleted)
             {
                 await Task.Delay(BatchWindow, CancellationToken.None);
-                while (batch.Count < 500 && reader.TryRead(out RequestLogRecord? record))
-                {
-                    batch.Add(record);
-                }
+                Drain(reader, batch);
             }
 
-            // A locked or failing database never stops the gateway: the batch waits and is tried again.
-            for (int attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await store.InsertRequestLogsAsync(batch, CancellationToken.None);
-                    break;
-                }
-                catch (Exception e)
-                {
-                    GatewayLog.UsageWriteFailed(logger, e, batch.Count);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 5000)), CancellationToken.None);
-                }
-            }
-
+            await WriteAsync(batch);
             batch.Clear();
+        }
+    }
+
+    private static bool Drain(ChannelReader<LedgerEntry> reader, List<LedgerEntry> batch)
+    {
+        bool awaited = false;
+        while (batch.Count < MaxBatch && reader.TryRead(out LedgerEntry? entry))
+        {
+            batch.Add(entry);
+            awaited |= entry.Durable is not null;
+        }
+
+        foreach (LedgerEntry entry in batch)
+        {
+            awaited |= entry.Durable is not null;
+        }
+
+        return awaited;
+    }
+
+    private async Task WriteAsync(List<LedgerEntry> batch)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await store.WriteLedgerAsync(batch, CancellationToken.None);
+                foreach (LedgerEntry entry in batch)
+                {
+                    entry.Durable?.TrySetResult();
+                }
+
+                return;
+            }
+            catch (Exception e)
+            {
+                GatewayLog.UsageWriteFailed(logger, e, batch.Count);
+
+                // Whoever waits is told at once (a request is refused rather than left hanging), and its step is
+                // dropped so a refused request leaves nothing pending; the rest is tried again.
+                foreach (LedgerEntry entry in batch)
+                {
+                    entry.Durable?.TrySetException(e);
+                }
+
+                batch.RemoveAll(entry => entry.Durable is not null);
+                if (batch.Count == 0)
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 5000)), CancellationToken.None);
+            }
         }
     }
 }

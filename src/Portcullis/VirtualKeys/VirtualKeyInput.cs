@@ -25,5 +25,11 @@ internal sealed class VirtualKeyInput
     /// <summary>Azure OpenAI resource, deployments and key header; on update, replaces the stored ones when given.</summary>
     public Providers.AzureConfig? Azure { get; init; }
 
+    /// <summary>Budgets; null when not given (on update: unchanged), empty to remove them.</summary>
+    public IReadOnlyList<Limits.UsageLimit>? UsageLimits { get; init; }
+
+    /// <summary>Rate limits; null when not given (on update: unchanged), empty to remove them.</summary>
+    public IReadOnlyList<Limits.RateLimit>? RateLimits { get; init; }
+
     public override string ToString() => $"VirtualKeyInput({Name}, {Provider})";
 }

@@ -131,6 +131,8 @@ internal sealed class VirtualKeyService(
             CreatedAt = now,
             UpdatedAt = now,
             ExpiresAt = input.ExpiresAt,
+            UsageLimits = input.UsageLimits ?? [],
+            RateLimits = input.RateLimits ?? [],
         };
         await store.CreateVirtualKeyAsync(record, secrets, now, cancellationToken);
         Invalidate();
@@ -193,6 +195,16 @@ internal sealed class VirtualKeyService(
             next = next with { Status = input.Status is "active" or "disabled"
                 ? input.Status
                 : throw AdminProblem.Validation("status must be 'active' or 'disabled'.") };
+        }
+
+        if (input.UsageLimits is not null)
+        {
+            next = next with { UsageLimits = input.UsageLimits };
+        }
+
+        if (input.RateLimits is not null)
+        {
+            next = next with { RateLimits = input.RateLimits };
         }
 
         if (input.ExpiresAtGiven)

@@ -116,7 +116,7 @@ public sealed class StreamingTests(GatewayFixture fixture) : IClassFixture<Gatew
     }
 
     [Fact]
-    public async Task Stream_without_upstream_usage_gets_no_invented_usage_and_records_none_as_reported()
+    public async Task Stream_without_upstream_usage_gets_no_invented_usage_and_records_counted_tokens_as_estimated()
     {
         using HttpClient client = await ClientAsync();
         fixture.Mock.Enqueue(MockScript.Sse([Chunk("a"), Chunk("b", "stop")]));
@@ -128,8 +128,11 @@ public sealed class StreamingTests(GatewayFixture fixture) : IClassFixture<Gatew
         Assert.DoesNotContain("usage", sse, StringComparison.Ordinal);
         JsonNode log = await LogOfAsync(trace);
         Assert.Equal("success", log["outcome"]!.GetValue<string>());
-        // NOTE: estimating tokens with a tokenizer when the upstream reports none comes with the budgets issue.
-        Assert.Null(log["prompt_tokens"]);
+
+        // Counted by Portcullis from the request and the two streamed pieces, never zero, and flagged as estimated.
+        Assert.True(log["tokens_estimated"]!.GetValue<bool>());
+        Assert.InRange(log["prompt_tokens"]!.GetValue<int>(), 5, 20);
+        Assert.InRange(log["completion_tokens"]!.GetValue<int>(), 1, 2);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Portcullis.Limits;
 using Microsoft.Data.Sqlite;
 
 namespace Portcullis.Storage.Sqlite;
@@ -5,7 +6,8 @@ namespace Portcullis.Storage.Sqlite;
 internal sealed partial class SqliteGatewayStore
 {
     private const string ApiKeyColumns =
-        "id, workspace_id, name, description, type, scopes, key_hash, key_mask, status, created_at, updated_at, expires_at";
+        "id, workspace_id, name, description, type, scopes, key_hash, key_mask, status, created_at, updated_at, expires_at, " +
+        "usage_limits, rate_limits";
 
     public async Task InsertApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken)
     {
@@ -14,7 +16,8 @@ internal sealed partial class SqliteGatewayStore
             connection,
             $"""
             INSERT INTO api_keys ({ApiKeyColumns})
-            VALUES ($id, $ws, $name, $description, $type, $scopes, $hash, $mask, $status, $created, $updated, $expires)
+            VALUES ($id, $ws, $name, $description, $type, $scopes, $hash, $mask, $status, $created, $updated, $expires,
+                    $usageLimits, $rateLimits)
             """,
             ApiKeyParameters(record));
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -48,7 +51,7 @@ internal sealed partial class SqliteGatewayStore
             connection,
             """
             UPDATE api_keys SET name = $name, description = $description, scopes = $scopes, status = $status,
-                updated_at = $updated, expires_at = $expires
+                updated_at = $updated, expires_at = $expires, usage_limits = $usageLimits, rate_limits = $rateLimits
             WHERE id = $id AND updated_at = $expected
             """,
             [.. ApiKeyParameters(record), ("$expected", Time(expectedUpdatedAt))]);
@@ -76,6 +79,8 @@ internal sealed partial class SqliteGatewayStore
         ("$created", Time(record.CreatedAt)),
         ("$updated", Time(record.UpdatedAt)),
         ("$expires", Time(record.ExpiresAt)),
+        ("$usageLimits", LimitsJson.SerializeUsageLimits(record.UsageLimits)),
+        ("$rateLimits", LimitsJson.SerializeRateLimits(record.RateLimits)),
     ];
 
     private static ApiKeyRecord ReadApiKey(SqliteDataReader reader) => new()
@@ -92,5 +97,7 @@ internal sealed partial class SqliteGatewayStore
         CreatedAt = ReadTime(reader, 9),
         UpdatedAt = ReadTime(reader, 10),
         ExpiresAt = ReadOptionalTime(reader, 11),
+        UsageLimits = ReadUsageLimits(reader, 12),
+        RateLimits = ReadRateLimits(reader, 13),
     };
 }

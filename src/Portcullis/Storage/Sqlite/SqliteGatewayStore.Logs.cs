@@ -6,78 +6,91 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string RequestLogColumns =
         "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
-        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment, upstream_model, cost_pico, cached_prompt_tokens, " +
-        "tokens_estimated";
+        "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment, upstream_model, cost_pico, " +
+        "cached_prompt_tokens, tokens_estimated";
 
-    // The request-log writer is a single background reader, so it keeps one connection and one prepared statement.
+    // The request-log writer is a single background reader, so it keeps one connection and prepared statements.
     private SqliteConnection? _logConnection;
     private SqliteCommand? _logInsert;
 
-    public async Task InsertRequestLogsAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken)
+    public Task InsertRequestLogsAsync(IReadOnlyList<RequestLogRecord> records, CancellationToken cancellationToken) =>
+        WriteLedgerAsync(records.Select(r => new Usage.LedgerEntry { Log = r }).ToArray(), cancellationToken);
+
+    private async Task<SqliteConnection> LogConnectionAsync(CancellationToken cancellationToken)
     {
-        if (_logConnection is null || _logInsert is null)
+        if (_logConnection is not null && _logInsert is not null)
         {
-            _logConnection = await OpenAsync(cancellationToken);
-            _logInsert = _logConnection.CreateCommand();
-            _logInsert.CommandText =
-                $"""
-                INSERT INTO request_logs ({RequestLogColumns})
-                VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
-                        $latency, $prompt, $completion, $total, $deployment, $upstreamModel, $cost, $cached, $estimated)
-                ON CONFLICT (id) DO NOTHING
-                """;
-            foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
-                "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total",
-                "$deployment", "$upstreamModel", "$cost", "$cached", "$estimated"])
-            {
-                _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            _logInsert.Prepare();
+            return _logConnection;
         }
 
-        try
-        {
-            await using var transaction = (SqliteTransaction)await _logConnection.BeginTransactionAsync(cancellationToken);
-            _logInsert.Transaction = transaction;
-            SqliteParameterCollection p = _logInsert.Parameters;
-            foreach (RequestLogRecord r in records)
-            {
-                p[0].Value = r.Id;
-                p[1].Value = Time(r.StartedAt);
-                p[2].Value = r.TraceId;
-                p[3].Value = (object?)r.ApiKeyId ?? DBNull.Value;
-                p[4].Value = (object?)r.VirtualKeySlug ?? DBNull.Value;
-                p[5].Value = (object?)r.Provider ?? DBNull.Value;
-                p[6].Value = (object?)r.Model ?? DBNull.Value;
-                p[7].Value = r.Method;
-                p[8].Value = r.Path;
-                p[9].Value = r.Status;
-                p[10].Value = r.Outcome;
-                p[11].Value = r.Stream ? 1 : 0;
-                p[12].Value = r.LatencyMs;
-                p[13].Value = (object?)r.PromptTokens ?? DBNull.Value;
-                p[14].Value = (object?)r.CompletionTokens ?? DBNull.Value;
-                p[15].Value = (object?)r.TotalTokens ?? DBNull.Value;
-                p[16].Value = (object?)r.Deployment ?? DBNull.Value;
-                p[17].Value = (object?)r.UpstreamModel ?? DBNull.Value;
-                p[18].Value = (object?)r.CostPico ?? DBNull.Value;
-                p[19].Value = (object?)r.CachedPromptTokens ?? DBNull.Value;
-                p[20].Value = r.TokensEstimated ? 1 : 0;
-                await _logInsert.ExecuteNonQueryAsync(cancellationToken);
-            }
+        _logConnection = await OpenAsync(cancellationToken);
+        _logInsert = _logConnection.CreateCommand();
 
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch
+        // A pending row is completed in place: the same id is written again with the final values.
+        _logInsert.CommandText =
+            $"""
+            INSERT INTO request_logs ({RequestLogColumns})
+            VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
+                    $latency, $prompt, $completion, $total, $deployment, $upstreamModel, $cost, $cached, $estimated)
+            ON CONFLICT (id) DO UPDATE SET
+                api_key_id = excluded.api_key_id, virtual_key_slug = excluded.virtual_key_slug,
+                provider = excluded.provider, model = excluded.model, status = excluded.status,
+                outcome = excluded.outcome, stream = excluded.stream, latency_ms = excluded.latency_ms,
+                prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
+                total_tokens = excluded.total_tokens, deployment = excluded.deployment,
+                upstream_model = excluded.upstream_model, cost_pico = excluded.cost_pico,
+                cached_prompt_tokens = excluded.cached_prompt_tokens, tokens_estimated = excluded.tokens_estimated
+            WHERE request_logs.outcome = 'pending'
+            """;
+        foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
+            "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total",
+            "$deployment", "$upstreamModel", "$cost", "$cached", "$estimated"])
         {
-            // A broken connection is rebuilt on the next batch.
-            _logInsert.Dispose();
+            _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        _logInsert.Prepare();
+        return _logConnection;
+    }
+
+    private async Task WriteLogRowAsync(RequestLogRecord r, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        _logInsert!.Transaction = transaction;
+        SqliteParameterCollection p = _logInsert.Parameters;
+        p[0].Value = r.Id;
+        p[1].Value = Time(r.StartedAt);
+        p[2].Value = r.TraceId;
+        p[3].Value = (object?)r.ApiKeyId ?? DBNull.Value;
+        p[4].Value = (object?)r.VirtualKeySlug ?? DBNull.Value;
+        p[5].Value = (object?)r.Provider ?? DBNull.Value;
+        p[6].Value = (object?)r.Model ?? DBNull.Value;
+        p[7].Value = r.Method;
+        p[8].Value = r.Path;
+        p[9].Value = r.Status;
+        p[10].Value = r.Outcome;
+        p[11].Value = r.Stream ? 1 : 0;
+        p[12].Value = r.LatencyMs;
+        p[13].Value = (object?)r.PromptTokens ?? DBNull.Value;
+        p[14].Value = (object?)r.CompletionTokens ?? DBNull.Value;
+        p[15].Value = (object?)r.TotalTokens ?? DBNull.Value;
+        p[16].Value = (object?)r.Deployment ?? DBNull.Value;
+        p[17].Value = (object?)r.UpstreamModel ?? DBNull.Value;
+        p[18].Value = (object?)r.CostPico ?? DBNull.Value;
+        p[19].Value = (object?)r.CachedPromptTokens ?? DBNull.Value;
+        p[20].Value = r.TokensEstimated ? 1 : 0;
+        await _logInsert.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task ResetLogConnectionAsync()
+    {
+        _logInsert?.Dispose();
+        if (_logConnection is not null)
+        {
             await _logConnection.DisposeAsync();
-            _logInsert = null;
-            _logConnection = null;
-            throw;
         }
+
+        _logInsert = null;
+        _logConnection = null;
     }
 
     public Task<Page<RequestLogRecord>> ListRequestLogsAsync(int offset, int limit, CancellationToken cancellationToken) =>
@@ -151,6 +164,11 @@ internal sealed partial class SqliteGatewayStore
         if (filter.To is { } to)
         {
             Add("started_at < $filterTo", "$filterTo", Time(to));
+        }
+
+        if (!filter.IncludePending)
+        {
+            conditions.Add("outcome <> 'pending'");
         }
 
         return conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);

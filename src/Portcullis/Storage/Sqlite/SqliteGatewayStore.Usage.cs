@@ -37,7 +37,7 @@ internal sealed partial class SqliteGatewayStore
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using SqliteCommand command = connection.CreateCommand();
         command.CommandText =
-            $"SELECT {key} AS group_key, {UsageAggregates} FROM request_logs {RequestLogWhere(filter, command)} " +
+            $"SELECT {key} AS group_key, {UsageAggregates} FROM request_logs {RequestLogWhere(filter with { IncludePending = true }, command)} " +
             $"GROUP BY group_key, pending ORDER BY {order}";
 
         var rows = new List<UsageSummaryRow>();

@@ -1,3 +1,4 @@
+using Portcullis.Limits;
 using Microsoft.Data.Sqlite;
 using Portcullis.Vault;
 
@@ -7,7 +8,7 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string VirtualKeyColumns =
         "id, slug, workspace_id, name, provider, note, status, secret_id, key_mask, custom_host, custom_header_names, " +
-        "custom_headers_secret_id, created_at, updated_at, expires_at, provider_config";
+        "custom_headers_secret_id, created_at, updated_at, expires_at, provider_config, usage_limits, rate_limits";
 
     public async Task CreateVirtualKeyAsync(
         VirtualKeyRecord record, IReadOnlyList<SealedSecret> newSecrets, DateTimeOffset at, CancellationToken cancellationToken)
@@ -24,7 +25,7 @@ internal sealed partial class SqliteGatewayStore
             $"""
             INSERT INTO virtual_keys ({VirtualKeyColumns})
             VALUES ($id, $slug, $ws, $name, $provider, $note, $status, $secret, $mask, $host, $headers, $headersSecret,
-                    $created, $updated, $expires, $providerConfig)
+                    $created, $updated, $expires, $providerConfig, $usageLimits, $rateLimits)
             """,
             VirtualKeyParameters(record));
         command.Transaction = transaction;
@@ -44,7 +45,7 @@ internal sealed partial class SqliteGatewayStore
             UPDATE virtual_keys SET name = $name, provider = $provider, note = $note, status = $status, secret_id = $secret,
                 key_mask = $mask, custom_host = $host, custom_header_names = $headers,
                 custom_headers_secret_id = $headersSecret, updated_at = $updated, expires_at = $expires,
-                provider_config = $providerConfig
+                provider_config = $providerConfig, usage_limits = $usageLimits, rate_limits = $rateLimits
             WHERE slug = $slug AND updated_at = $expected
             """,
             [.. VirtualKeyParameters(record), ("$expected", Time(expectedUpdatedAt))]))
@@ -143,6 +144,8 @@ internal sealed partial class SqliteGatewayStore
         ("$updated", Time(record.UpdatedAt)),
         ("$expires", Time(record.ExpiresAt)),
         ("$providerConfig", record.ProviderConfig),
+        ("$usageLimits", LimitsJson.SerializeUsageLimits(record.UsageLimits)),
+        ("$rateLimits", LimitsJson.SerializeRateLimits(record.RateLimits)),
     ];
 
     private static VirtualKeyRecord ReadVirtualKey(SqliteDataReader reader) => new()
@@ -163,5 +166,7 @@ internal sealed partial class SqliteGatewayStore
         UpdatedAt = ReadTime(reader, 13),
         ExpiresAt = ReadOptionalTime(reader, 14),
         ProviderConfig = ReadOptionalString(reader, 15),
+        UsageLimits = ReadUsageLimits(reader, 16),
+        RateLimits = ReadRateLimits(reader, 17),
     };
 }

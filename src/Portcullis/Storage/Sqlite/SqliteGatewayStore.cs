@@ -137,6 +137,12 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
     private static int? ReadOptionalInt(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetInt32(ordinal);
 
+    private static IReadOnlyList<Limits.UsageLimit> ReadUsageLimits(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? [] : Limits.LimitsJson.DeserializeUsageLimits(reader.GetString(ordinal));
+
+    private static IReadOnlyList<Limits.RateLimit> ReadRateLimits(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? [] : Limits.LimitsJson.DeserializeRateLimits(reader.GetString(ordinal));
+
     private static string ToJsonArray(IReadOnlyList<string> values) => JsonSerializer.Serialize(values);
 
     private static IReadOnlyList<string> FromJsonArray(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];

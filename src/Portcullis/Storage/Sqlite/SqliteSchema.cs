@@ -12,6 +12,10 @@ internal static class SqliteSchema
         ("request_logs", "cost_pico", "INTEGER NULL"),
         ("request_logs", "cached_prompt_tokens", "INTEGER NULL"),
         ("request_logs", "tokens_estimated", "INTEGER NOT NULL DEFAULT 0"),
+        ("virtual_keys", "usage_limits", "TEXT NULL"),
+        ("virtual_keys", "rate_limits", "TEXT NULL"),
+        ("api_keys", "usage_limits", "TEXT NULL"),
+        ("api_keys", "rate_limits", "TEXT NULL"),
     ];
 
     public static readonly string[] Statements =
@@ -57,7 +61,9 @@ internal static class SqliteSchema
             provider_config TEXT NULL,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
-            expires_at TEXT NULL)
+            expires_at TEXT NULL,
+            usage_limits TEXT NULL,
+            rate_limits TEXT NULL)
         """,
         """
         CREATE TABLE IF NOT EXISTS api_keys (
@@ -72,7 +78,9 @@ internal static class SqliteSchema
             status TEXT NOT NULL,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL,
-            expires_at TEXT NULL)
+            expires_at TEXT NULL,
+            usage_limits TEXT NULL,
+            rate_limits TEXT NULL)
         """,
         """
         CREATE TABLE IF NOT EXISTS request_logs (
@@ -101,6 +109,25 @@ internal static class SqliteSchema
         "CREATE INDEX IF NOT EXISTS ix_request_logs_started_at ON request_logs (started_at)",
         // The usage summary per virtual key (the common question: what did this key spend this month) reads this one.
         "CREATE INDEX IF NOT EXISTS ix_request_logs_virtual_key_started_at ON request_logs (virtual_key_slug, started_at)",
+        """
+        CREATE TABLE IF NOT EXISTS budgets (
+            id TEXT PRIMARY KEY,
+            owner_kind TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            current_usage INTEGER NOT NULL,
+            total_usage INTEGER NOT NULL,
+            anchor TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            next_reset_at TEXT NULL,
+            alert_sent INTEGER NOT NULL,
+            exhausted_sent INTEGER NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS usage_reservations (
+            request_id TEXT PRIMARY KEY,
+            held TEXT NOT NULL)
+        """,
         """
         CREATE TABLE IF NOT EXISTS audit_log (
             id INTEGER PRIMARY KEY AUTOINCREMENT,

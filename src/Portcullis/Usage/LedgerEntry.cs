@@ -1,0 +1,24 @@
+using Portcullis.Budgets;
+using Portcullis.Storage;
+
+namespace Portcullis.Usage;
+
+/// <summary>
+/// One durable step of the usage ledger, written in a single transaction with the others of its batch: a request-log
+/// row (pending, or complete), the budget states it changed, and for a pending row the amounts it holds, so start-up
+/// can settle them after a crash. <see cref="Durable"/>, when set, completes once the step is on disk.
+/// </summary>
+internal sealed class LedgerEntry
+{
+    public RequestLogRecord? Log { get; init; }
+
+    /// <summary>For a pending row: the claims it holds, as JSON; removed when the row completes.</summary>
+    public string? Reservation { get; init; }
+
+    public IReadOnlyList<BudgetSnapshot>? Budgets { get; init; }
+
+    /// <summary>Budgets to forget (their owner was deleted).</summary>
+    public IReadOnlyList<string>? RemovedBudgets { get; init; }
+
+    public TaskCompletionSource? Durable { get; init; }
+}
