@@ -257,14 +257,16 @@ internal sealed class GatewayHandler(
             log.Usage = usage;
         }
 
-        long? cost = admission.Price is { } price && usage.IsKnown ? CostCalculator.Compute(usage, price) : null;
+        // A priced request that produced nothing (refused upstream, failed, never answered) costs exactly nothing.
+        long? cost = admission.Price is not { } price ? null : usage.IsKnown ? CostCalculator.Compute(usage, price) : 0;
         log.CostPico = cost;
         long tokens = usage.TotalTokens ?? ((long)(usage.PromptTokens ?? 0) + (usage.CompletionTokens ?? 0));
-        ledger.Complete(log.ToRecord(), admission.Reservation, cost ?? 0, tokens);
         if (admission.Lease is { } lease)
         {
             await rates.SettleAsync(lease, tokens, CancellationToken.None);
         }
+
+        ledger.Complete(log.ToRecord(), admission.Reservation, cost ?? 0, tokens);
     }
 
     private async Task ReleaseAsync(Admission admission)

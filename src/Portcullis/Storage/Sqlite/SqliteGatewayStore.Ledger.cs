@@ -104,6 +104,16 @@ internal sealed partial class SqliteGatewayStore
                 await charge.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            // The row shows the held cost (the worst case of its cost budget, when it had one) as estimated.
+            long? heldCost = amounts.FirstOrDefault(a => a.Key.EndsWith(":cost", StringComparison.Ordinal)) is
+                { Key: not null } costHeld ? costHeld.Value : null;
+            await using SqliteCommand mark = Command(
+                connection,
+                "UPDATE request_logs SET cost_pico = $cost, tokens_estimated = 1 WHERE id = $id AND outcome = 'pending'",
+                ("$cost", heldCost), ("$id", requestId));
+            mark.Transaction = transaction;
+            await mark.ExecuteNonQueryAsync(cancellationToken);
+
             await using SqliteCommand delete = Command(
                 connection, "DELETE FROM usage_reservations WHERE request_id = $id", ("$id", requestId));
             delete.Transaction = transaction;
