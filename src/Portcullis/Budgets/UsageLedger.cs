@@ -17,6 +17,7 @@ internal sealed class UsageLedger(
     private readonly Lock _gate = new();
     private readonly Dictionary<string, BudgetAccount> _accounts = new(StringComparer.Ordinal);
     private Dictionary<string, BudgetSnapshot> _saved = new(StringComparer.Ordinal);
+    private int _tokenizerLoading;
 
     /// <summary>Settles what a crash left pending, then loads every budget's state. Runs once, before traffic.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
@@ -26,6 +27,21 @@ internal sealed class UsageLedger(
         lock (_gate)
         {
             _saved = saved.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        }
+
+        if (saved.Count > 0)
+        {
+            PreloadTokenizer();
+        }
+    }
+
+    // Budgets count input tokens before every request; the tokenizer takes most of a second to load, which the first
+    // request should not wait for. Loaded in the background once any budget exists.
+    private void PreloadTokenizer()
+    {
+        if (Interlocked.Exchange(ref _tokenizerLoading, 1) == 0)
+        {
+            _ = Task.Run(() => Usage.Tokens.TokenCounter.Preload(Usage.Tokens.TokenEncoding.O200kBase));
         }
     }
 
@@ -161,6 +177,11 @@ internal sealed class UsageLedger(
         BudgetOwner owner, IReadOnlyList<UsageLimit> limits, bool resetUsage, CancellationToken cancellationToken)
     {
         DateTimeOffset now = time.GetUtcNow();
+        if (limits.Count > 0)
+        {
+            PreloadTokenizer();
+        }
+
         var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {

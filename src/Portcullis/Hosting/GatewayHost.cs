@@ -57,7 +57,7 @@ public static class GatewayHost
 
         // 1. Storage and vault: the process does not start unless the master key opens this database.
         CreatePrivateDirectory(options.DataDirectory);
-        var store = new SqliteGatewayStore(options.DatabasePath);
+        var store = new SqliteGatewayStore(options.DatabasePath, options.StoreBusyTimeout);
         await store.InitializeAsync(cancellationToken);
         if (!OperatingSystem.IsWindows())
         {

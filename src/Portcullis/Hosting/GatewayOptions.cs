@@ -67,6 +67,12 @@ public sealed class GatewayOptions
     /// </summary>
     public int DefaultMaxOutputTokens { get; set; } = 4096;
 
+    /// <summary>
+    /// How long a database write waits for a lock held by someone else before it fails. When the usage ledger cannot
+    /// write, requests are refused with 503 rather than sent upstream unrecorded.
+    /// </summary>
+    public TimeSpan StoreBusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     public string DatabasePath => Path.Combine(DataDirectory, "portcullis.db");
 
     public string MasterKeyFilePath => Path.Combine(DataDirectory, "master.key");
@@ -120,6 +126,7 @@ public sealed class GatewayOptions
         [
             ("UpstreamConnectTimeout", UpstreamConnectTimeout), ("UpstreamResponseTimeout", UpstreamResponseTimeout),
             ("StreamIdleTimeout", StreamIdleTimeout), ("ShutdownTimeout", ShutdownTimeout),
+            ("StoreBusyTimeout", StoreBusyTimeout),
         ])
         {
             if (value <= TimeSpan.Zero)

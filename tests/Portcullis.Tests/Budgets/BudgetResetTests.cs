@@ -91,6 +91,30 @@ public sealed class BudgetResetTests
         Assert.Equal(HttpStatusCode.PreconditionFailed, await StatusAsync(after, slug));
     }
 
+    [Fact]
+    public async Task Turning_on_a_reset_period_keeps_the_usage_and_counts_the_first_period_from_that_moment()
+    {
+        var clock = new FakeTimeProvider(T0);
+        await using var gateway = new GatewayFixture { Time = clock };
+        await gateway.InitializeAsync();
+        await BudgetKit.PriceMockModelAsync(gateway);
+        string slug = await BudgetKit.CreateKeyAsync(gateway, new JsonObject { ["credit_limit"] = 0.02m });
+        using HttpClient client = gateway.NewClient(GatewayFixture.AdminKeyValue);
+        gateway.Mock.Enqueue(MockScript.Json(200, BudgetKit.ChatAnswer(1000, 500)).WithUsage(1000, 500));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(client, slug));
+        await gateway.WaitForLogsAsync(1);
+
+        clock.Advance(TimeSpan.FromHours(3));
+        using HttpResponseMessage changed = await gateway.Admin.PutAsync($"/v1/virtual-keys/{slug}", GatewayFixture.Json(
+            """{"usage_limits":{"credit_limit":0.02,"periodic_reset_days":7}}"""));
+        JsonNode budget = JsonNode.Parse(await changed.Content.ReadAsStringAsync())!["usage_limits"]!;
+
+        Assert.Equal(0.02m, BudgetKit.Dollars(budget["current_usage"]));
+        Assert.Equal(T0.AddHours(3), budget["last_reset_at"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(T0.AddHours(3).AddDays(7), budget["next_usage_reset_at"]!.GetValue<DateTimeOffset>());
+        Assert.Equal(HttpStatusCode.PreconditionFailed, await StatusAsync(client, slug));
+    }
+
     private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string slug)
     {
         using HttpResponseMessage response = await client.SendAsync(BudgetKit.Chat(slug, BudgetKit.ChatBody(500)));

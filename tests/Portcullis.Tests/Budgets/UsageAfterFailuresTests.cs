@@ -126,5 +126,35 @@ public sealed class UsageAfterFailuresTests
         Assert.Equal(2, audit["data"]!.AsArray().Count(a => a!["action"]!.GetValue<string>() == "budget.alert_threshold"));
     }
 
+    [Fact]
+    public async Task When_usage_cannot_be_recorded_the_request_is_refused_with_503_and_not_sent_upstream()
+    {
+        await using GatewayFixture gateway = await GatewayFixture.StartAsync(o => o.StoreBusyTimeout = TimeSpan.FromSeconds(1));
+        string slug = await BudgetKit.CreateKeyAsync(gateway, null);
+        using HttpClient client = gateway.NewClient(GatewayFixture.AdminKeyValue);
+
+        // Another writer holds the database's write lock for longer than the gateway waits.
+        await using (var holder = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(gateway.DataDirectory, "portcullis.db")};Pooling=False"))
+        {
+            await holder.OpenAsync();
+            await using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                await begin.ExecuteNonQueryAsync();
+            }
+
+            using HttpResponseMessage refused = await client.SendAsync(BudgetKit.Chat(slug, BudgetKit.ChatBody(10)));
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("usage_store_unavailable", (await BudgetKit.ErrorOf(refused))["code"]!.GetValue<string>());
+            Assert.Empty(gateway.Mock.Requests);
+        }
+
+        // The lock gone, requests flow again.
+        using HttpResponseMessage admitted = await client.SendAsync(BudgetKit.Chat(slug, BudgetKit.ChatBody(10)));
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+    }
+
     private static int CountFrames(string text) => text.Split("data:").Length - 1;
 }

@@ -12,16 +12,20 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
 {
     private readonly string _connectionString;
 
-    public SqliteGatewayStore(string databasePath)
+    private readonly int _busyTimeoutMs;
+
+    /// <param name="busyTimeout">How long a write waits for another writer's lock before it fails (default 30 s).</param>
+    public SqliteGatewayStore(string databasePath, TimeSpan? busyTimeout = null)
     {
         DatabasePath = databasePath;
+        _busyTimeoutMs = (int)(busyTimeout ?? TimeSpan.FromSeconds(30)).TotalMilliseconds;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = databasePath,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             Pooling = true,
-            DefaultTimeout = 30,
+            DefaultTimeout = Math.Max(1, _busyTimeoutMs / 1000),
         }.ToString();
     }
 
@@ -70,7 +74,7 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;", cancellationToken);
+        await ExecuteAsync(connection, $"PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={_busyTimeoutMs};", cancellationToken);
         return connection;
     }
 
