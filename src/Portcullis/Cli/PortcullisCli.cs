@@ -203,7 +203,10 @@ internal static class PortcullisCli
         var cachedInput = new Option<decimal?>("--cached-input") { Description = "USD per 1M cached input tokens (default: --input)." };
         var maxOutput = new Option<int?>("--max-output-tokens") { Description = "The most tokens the model writes in one answer." };
 
-        var list = new Command("list", "List prices: the organisation's, or those that apply to one virtual key.") { virtualKey, modelFilter };
+        var list = new Command("list", "List prices: the organisation's, or those that apply to one virtual key.")
+        {
+            virtualKey, modelFilter,
+        };
         list.SetAction((r, ct) => WithClient(client =>
         {
             string query = "page_size=500" + Query("virtual_key", r.GetValue(virtualKey)) + Query("model", r.GetValue(modelFilter));

@@ -76,14 +76,49 @@ internal static class BudgetKit
         PromptTokenCounter.Count("chat/completions", "mock-model", Encoding.UTF8.GetBytes(body));
 
     /// <summary>An OpenAI chat completion carrying the given usage.</summary>
-    public static string ChatAnswer(int prompt, int completion, string extraUsage = "") =>
-        $$$"""{"id":"chatcmpl-b","object":"chat.completion","created":1,"model":"mock-model","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":{{{prompt}}},"completion_tokens":{{{completion}}},"total_tokens":{{{prompt + completion}}}{{{extraUsage}}}}}""";
+    public static string ChatAnswer(int prompt, int completion, string extraUsage = "") => new JsonObject
+    {
+        ["id"] = "chatcmpl-b",
+        ["object"] = "chat.completion",
+        ["created"] = 1,
+        ["model"] = "mock-model",
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = "ok" },
+            ["finish_reason"] = "stop",
+        }),
+        ["usage"] = Usage(prompt, completion, extraUsage),
+    }.ToJsonString();
 
-    public static string Chunk(string content, string? finish = null) =>
-        $$"""{"id":"chatcmpl-b","object":"chat.completion.chunk","created":1,"model":"mock-model","choices":[{"index":0,"delta":{"content":"{{content}}"},"finish_reason":{{(finish is null ? "null" : $"\"{finish}\"")}}}]}""";
+    public static string Chunk(string content, string? finish = null) => new JsonObject
+    {
+        ["id"] = "chatcmpl-b",
+        ["object"] = "chat.completion.chunk",
+        ["created"] = 1,
+        ["model"] = "mock-model",
+        ["choices"] = new JsonArray(new JsonObject
+        {
+            ["index"] = 0,
+            ["delta"] = new JsonObject { ["content"] = content },
+            ["finish_reason"] = finish,
+        }),
+    }.ToJsonString();
 
-    public static string UsageChunk(int prompt, int completion, string extraUsage = "") =>
-        $$$"""{"id":"chatcmpl-b","object":"chat.completion.chunk","created":1,"model":"mock-model","choices":[],"usage":{"prompt_tokens":{{{prompt}}},"completion_tokens":{{{completion}}},"total_tokens":{{{prompt + completion}}}{{{extraUsage}}}}}""";
+    /// <summary>The usage-only chunk that ends a stream whose client asked for usage.</summary>
+    public static string UsageChunk(int prompt, int completion, string extraUsage = "") => new JsonObject
+    {
+        ["id"] = "chatcmpl-b",
+        ["object"] = "chat.completion.chunk",
+        ["created"] = 1,
+        ["model"] = "mock-model",
+        ["choices"] = new JsonArray(),
+        ["usage"] = Usage(prompt, completion, extraUsage),
+    }.ToJsonString();
+
+    // extraUsage: more usage fields as JSON members, e.g. ,"cost":0 (a provider's own claim the gateway must ignore).
+    private static JsonNode Usage(int prompt, int completion, string extraUsage) =>
+        JsonNode.Parse($$"""{"prompt_tokens":{{prompt}},"completion_tokens":{{completion}},"total_tokens":{{prompt + completion}}{{extraUsage}}}""")!;
 
     /// <summary>The virtual key's budget of the given type as the admin API shows it.</summary>
     public static async Task<JsonNode> BudgetAsync(GatewayFixture gateway, string slug)

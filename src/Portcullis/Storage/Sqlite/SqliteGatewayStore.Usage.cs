@@ -36,9 +36,10 @@ internal sealed partial class SqliteGatewayStore
 
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using SqliteCommand command = connection.CreateCommand();
+        // Pending rows are read too: they are counted apart, in the same snapshot.
+        string where = RequestLogWhere(filter with { IncludePending = true }, command);
         command.CommandText =
-            $"SELECT {key} AS group_key, {UsageAggregates} FROM request_logs {RequestLogWhere(filter with { IncludePending = true }, command)} " +
-            $"GROUP BY group_key, pending ORDER BY {order}";
+            $"SELECT {key} AS group_key, {UsageAggregates} FROM request_logs {where} GROUP BY group_key, pending ORDER BY {order}";
 
         var rows = new List<UsageSummaryRow>();
         long pending = 0;

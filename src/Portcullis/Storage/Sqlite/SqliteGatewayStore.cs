@@ -74,7 +74,8 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, $"PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={_busyTimeoutMs};", cancellationToken);
+        await ExecuteAsync(
+            connection, $"PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout={_busyTimeoutMs};", cancellationToken);
         return connection;
     }
 
