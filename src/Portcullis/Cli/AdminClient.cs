@@ -23,9 +23,15 @@ internal sealed class AdminClient : IDisposable
         _http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
     }
 
-    // Checks PORTCULLIS_URL and PORTCULLIS_ADMIN_KEY; a trailing /v1 (as SDK base URLs have) is accepted.
+    // Checks PORTCULLIS_URL and PORTCULLIS_ADMIN_KEY; a trailing /v1 (as SDK base URLs have) is accepted. Once set up, the
+    // client stays as it is for the command's further calls (HttpClient refuses changes after its first request).
     private string? Configure()
     {
+        if (_http.BaseAddress is not null)
+        {
+            return null;
+        }
+
         string url = (Environment.GetEnvironmentVariable("PORTCULLIS_URL") ?? "http://127.0.0.1:8787").Trim().TrimEnd('/');
         if (url.EndsWith("/v1", StringComparison.Ordinal))
         {
@@ -57,10 +63,35 @@ internal sealed class AdminClient : IDisposable
     public async Task<int> SendAsync(
         HttpMethod method, string path, JsonObject? body, bool json, Func<JsonNode, string> summary, CancellationToken cancellationToken)
     {
+        (int exitCode, JsonNode? node, string text) = await ExchangeAsync(method, path, body, json, cancellationToken);
+        if (exitCode == ExitOk)
+        {
+            Console.Out.WriteLine(json || node is null
+                ? (node?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? text)
+                : summary(node));
+        }
+
+        return exitCode;
+    }
+
+    /// <summary>
+    /// Reads one resource that a command needs before it sends its change, printing nothing on success; a refusal or an
+    /// unreachable gateway is reported as <see cref="SendAsync"/> reports it, and its exit code returned.
+    /// </summary>
+    public async Task<(int ExitCode, JsonNode? Answer)> ReadAsync(string path, bool json, CancellationToken cancellationToken)
+    {
+        (int exitCode, JsonNode? node, _) = await ExchangeAsync(HttpMethod.Get, path, null, json, cancellationToken);
+        return (exitCode, node);
+    }
+
+    // One call to the admin API; a failure is printed here (stderr, and the gateway's answer on stdout with --json).
+    private async Task<(int ExitCode, JsonNode? Answer, string Text)> ExchangeAsync(
+        HttpMethod method, string path, JsonObject? body, bool json, CancellationToken cancellationToken)
+    {
         if (Configure() is { } problem)
         {
             Console.Error.WriteLine($"portcullis: {problem}");
-            return ExitUsage;
+            return (ExitUsage, null, "");
         }
 
         using var request = new HttpRequestMessage(method, path.TrimStart('/'));
@@ -77,7 +108,7 @@ internal sealed class AdminClient : IDisposable
         catch (HttpRequestException e)
         {
             Console.Error.WriteLine($"portcullis: cannot reach the gateway at {_http.BaseAddress}: {e.Message}");
-            return ExitUnreachable;
+            return (ExitUnreachable, null, "");
         }
 
         using (response)
@@ -102,13 +133,10 @@ internal sealed class AdminClient : IDisposable
                 }
 
                 Console.Error.WriteLine($"portcullis: {(int)response.StatusCode}: {message}");
-                return ExitApiError;
+                return (ExitApiError, node, text);
             }
 
-            Console.Out.WriteLine(json || node is null
-                ? (node?.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) ?? text)
-                : summary(node));
-            return ExitOk;
+            return (ExitOk, node, text);
         }
     }
 

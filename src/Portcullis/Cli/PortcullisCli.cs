@@ -60,12 +60,14 @@ internal static class PortcullisCli
 
         var create = new Command("create", "Create a virtual key.")
             { name, provider, key, keyEnv, keyStdin, note, customHost, header, share };
-        create.SetAction((r, ct) => WithClient(client =>
+        var createLimits = new LimitOptions(update: false);
+        createLimits.AddTo(create);
+        create.SetAction((r, ct) => WithClient(async client =>
         {
             JsonObject body = new() { ["name"] = r.GetValue(name), ["provider"] = r.GetValue(provider) };
             if (!AddCommon(r, body, key, keyEnv, keyStdin, note, customHost, header))
             {
-                return Task.FromResult(AdminClient.ExitUsage);
+                return AdminClient.ExitUsage;
             }
 
             if (r.GetValue(share) is { } shared)
@@ -73,22 +75,28 @@ internal static class PortcullisCli
                 body["share_key_with"] = shared;
             }
 
-            return client.SendAsync(HttpMethod.Post, "/v1/virtual-keys", body, r.GetValue(json),
-                n => $"created {n["slug"]}", ct);
+            int limited = await createLimits.AddToBodyAsync(r, body, client, "/v1/virtual-keys", r.GetValue(json), ct);
+            return limited != AdminClient.ExitOk ? limited : await client.SendAsync(HttpMethod.Post, "/v1/virtual-keys", body,
+                r.GetValue(json), n => $"created {n["slug"]}", ct);
         }));
 
         var list = new Command("list", "List virtual keys.");
         list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/virtual-keys?page_size=500", null,
-            r.GetValue(json), n => Lines(n["data"], k => Row(k, "slug", "provider", "status", "masked_api_key", "name")), ct)));
+            r.GetValue(json), n => Lines(n["data"], k =>
+                $"{Row(k, "slug", "provider", "status", "masked_api_key")}\t{LimitsText.BudgetColumn(k)}\t{Row(k, "name")}"), ct)));
 
         var get = new Command("get", "Show a virtual key.") { slug };
         get.SetAction((r, ct) => WithClient(client => client.SendAsync(
-            HttpMethod.Get, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}", null, r.GetValue(json), Describe, ct)));
+            HttpMethod.Get, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}", null, r.GetValue(json),
+            LimitsText.DescribeKey, ct)));
 
         var update = new Command("update", "Change a virtual key; --key rotates its provider secret.")
             { slug, name, key, keyEnv, keyStdin, note, customHost, header, status };
-        update.SetAction((r, ct) => WithClient(client =>
+        var updateLimits = new LimitOptions(update: true);
+        updateLimits.AddTo(update);
+        update.SetAction((r, ct) => WithClient(async client =>
         {
+            string path = $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}";
             JsonObject body = [];
             if (r.GetValue(name) is { } n)
             {
@@ -102,10 +110,11 @@ internal static class PortcullisCli
 
             if (!AddCommon(r, body, key, keyEnv, keyStdin, note, customHost, header))
             {
-                return Task.FromResult(AdminClient.ExitUsage);
+                return AdminClient.ExitUsage;
             }
 
-            return client.SendAsync(HttpMethod.Put, $"/v1/virtual-keys/{Uri.EscapeDataString(r.GetValue(slug)!)}", body,
+            int limited = await updateLimits.AddToBodyAsync(r, body, client, path, r.GetValue(json), ct);
+            return limited != AdminClient.ExitOk ? limited : await client.SendAsync(HttpMethod.Put, path, body,
                 r.GetValue(json), node => $"updated {node["slug"]}", ct);
         }));
 
@@ -132,27 +141,56 @@ internal static class PortcullisCli
         var id = new Argument<string>("id") { Description = "The API key's id." };
 
         var create = new Command("create", "Create an API key; the key is shown once.") { name, scopes, type, subType, description };
-        create.SetAction((r, ct) => WithClient(client =>
+        var createLimits = new LimitOptions(update: false);
+        createLimits.AddTo(create);
+        create.SetAction((r, ct) => WithClient(async client =>
         {
-            var scopeList = new JsonArray();
-            string requested = r.GetValue(scopes) ?? "completions.write";
-            foreach (string scope in requested.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            {
-                scopeList.Add(scope);
-            }
-
+            JsonArray scopeList = ScopeList(r.GetValue(scopes) ?? "completions.write");
             JsonObject body = new() { ["name"] = r.GetValue(name), ["scopes"] = scopeList, ["description"] = r.GetValue(description) };
-            return client.SendAsync(HttpMethod.Post, $"/v1/api-keys/{r.GetValue(type)}/{r.GetValue(subType)}", body, r.GetValue(json),
+            string path = $"/v1/api-keys/{r.GetValue(type)}/{r.GetValue(subType)}";
+            int limited = await createLimits.AddToBodyAsync(r, body, client, path, r.GetValue(json), ct);
+            return limited != AdminClient.ExitOk ? limited : await client.SendAsync(HttpMethod.Post, path, body, r.GetValue(json),
                 n => $"id:  {n["id"]}\nkey: {n["key"]}\n(the key is shown only this once)", ct);
         }));
 
         var list = new Command("list", "List API keys.");
         list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/api-keys?page_size=500", null,
-            r.GetValue(json), n => Lines(n["data"], k => $"{k?["id"]}\t{k?["type"]}\t{k?["status"]}\t{k?["key"]}\t{k?["name"]}"), ct)));
+            r.GetValue(json), n => Lines(n["data"], k =>
+                $"{k?["id"]}\t{k?["type"]}\t{k?["status"]}\t{k?["key"]}\t{LimitsText.BudgetColumn(k)}\t{k?["name"]}"), ct)));
 
         var get = new Command("get", "Show an API key.") { id };
         get.SetAction((r, ct) => WithClient(client => client.SendAsync(
-            HttpMethod.Get, $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}", null, r.GetValue(json), Describe, ct)));
+            HttpMethod.Get, $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}", null, r.GetValue(json),
+            LimitsText.DescribeKey, ct)));
+
+        var newScopes = new Option<string?>("--scopes") { Description = "Comma-separated scopes; replaces the key's scopes." };
+        var status = new Option<string?>("--status") { Description = "active or disabled." };
+        var update = new Command("update", "Change an API key: name, description, status, scopes, budgets and rate limits.")
+            { id, name, description, status, newScopes };
+        var updateLimits = new LimitOptions(update: true);
+        updateLimits.AddTo(update);
+        update.SetAction((r, ct) => WithClient(async client =>
+        {
+            string path = $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}";
+            JsonObject body = [];
+            foreach ((string field, Option<string?> option) in (ReadOnlySpan<(string, Option<string?>)>)
+                [("name", name), ("description", description), ("status", status)])
+            {
+                if (r.GetValue(option) is { } value)
+                {
+                    body[field] = value;
+                }
+            }
+
+            if (r.GetValue(newScopes) is { } listed)
+            {
+                body["scopes"] = ScopeList(listed);
+            }
+
+            int limited = await updateLimits.AddToBodyAsync(r, body, client, path, r.GetValue(json), ct);
+            return limited != AdminClient.ExitOk ? limited : await client.SendAsync(HttpMethod.Put, path, body, r.GetValue(json),
+                n => $"updated {n["id"]}", ct);
+        }));
 
         var delete = new Command("delete", "Delete an API key.") { id };
         delete.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Delete,
@@ -161,9 +199,14 @@ internal static class PortcullisCli
         command.Subcommands.Add(create);
         command.Subcommands.Add(list);
         command.Subcommands.Add(get);
+        command.Subcommands.Add(update);
         command.Subcommands.Add(delete);
         return command;
     }
+
+    private static JsonArray ScopeList(string commaSeparated) =>
+        [.. commaSeparated.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(scope => (JsonNode)scope)];
 
     private static Command VaultCommand(Option<bool> json)
     {
