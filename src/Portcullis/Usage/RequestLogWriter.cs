@@ -21,6 +21,10 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
     private readonly Channel<LedgerEntry> _channel = Channel.CreateUnbounded<LedgerEntry>(
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
 
+    // A step somebody waits for cuts the batching pause short: it is set when one is queued, and the pause ends.
+    private int _awaitedQueued;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public void Enqueue(RequestLogRecord record) => _channel.Writer.TryWrite(new LedgerEntry { Log = record });
 
     public void Enqueue(LedgerEntry entry)
@@ -28,6 +32,13 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
         if (!_channel.Writer.TryWrite(entry))
         {
             entry.Durable?.TrySetException(new InvalidOperationException("The usage ledger is shut down."));
+            return;
+        }
+
+        if (entry.Durable is not null)
+        {
+            Volatile.Write(ref _awaitedQueued, 1);
+            Volatile.Read(ref _wake).TrySetResult();
         }
     }
 
@@ -45,12 +56,19 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
         // The loop ends when the channel is completed and empty, not on the stopping token: a stop drains first.
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
+            Volatile.Write(ref _awaitedQueued, 0);
             bool awaited = Drain(reader, batch);
 
-            // Nobody waiting: a short pause gathers a bigger batch under load.
+            // Nobody waiting: a short pause gathers a bigger batch under load, unless a waited-for step arrives.
             if (!awaited && batch.Count < MaxBatch && !reader.Completion.IsCompleted)
             {
-                await Task.Delay(BatchWindow, CancellationToken.None);
+                var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _wake, wake);
+                if (Volatile.Read(ref _awaitedQueued) == 0)
+                {
+                    await Task.WhenAny(Task.Delay(BatchWindow, CancellationToken.None), wake.Task);
+                }
+
                 Drain(reader, batch);
             }
 

@@ -17,29 +17,49 @@ internal sealed partial class SqliteGatewayStore
         try
         {
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+
+            // 1. Log rows in order; what a pending row holds goes in with it and out when the row completes.
+            Dictionary<string, BudgetSnapshot?>? budgets = null;
             foreach (LedgerEntry entry in entries)
             {
                 if (entry.Log is { } log)
                 {
                     await WriteLogRowAsync(log, transaction, cancellationToken);
-                    await using SqliteCommand held = entry.Reservation is { } reservation
-                        ? Command(connection, "INSERT OR REPLACE INTO usage_reservations (request_id, held) VALUES ($id, $held)",
-                            ("$id", log.Id), ("$held", reservation))
-                        : Command(connection, "DELETE FROM usage_reservations WHERE request_id = $id", ("$id", log.Id));
-                    held.Transaction = transaction;
-                    await held.ExecuteNonQueryAsync(cancellationToken);
+                    if (entry.Reservation is { } held)
+                    {
+                        await ExecutePreparedAsync(_reservationInsert!, transaction, cancellationToken, log.Id, held);
+                    }
+                    else if (entry.Budgets is not null)
+                    {
+                        await ExecutePreparedAsync(_reservationDelete!, transaction, cancellationToken, log.Id);
+                    }
                 }
 
+                // Budget rows are whole states: only the last of each in the batch is written.
                 foreach (BudgetSnapshot budget in entry.Budgets ?? [])
                 {
-                    await UpsertBudgetAsync(connection, transaction, budget, cancellationToken);
+                    (budgets ??= new(StringComparer.Ordinal))[budget.Id] = budget;
                 }
 
                 foreach (string id in entry.RemovedBudgets ?? [])
                 {
-                    await using SqliteCommand delete = Command(connection, "DELETE FROM budgets WHERE id = $id", ("$id", id));
-                    delete.Transaction = transaction;
-                    await delete.ExecuteNonQueryAsync(cancellationToken);
+                    (budgets ??= new(StringComparer.Ordinal))[id] = null;
+                }
+            }
+
+            // 2. The last state of every budget the batch touched.
+            foreach ((string id, BudgetSnapshot? budget) in budgets ?? [])
+            {
+                if (budget is null)
+                {
+                    await ExecutePreparedAsync(_budgetDelete!, transaction, cancellationToken, id);
+                }
+                else
+                {
+                    await ExecutePreparedAsync(_budgetUpsert!, transaction, cancellationToken,
+                        budget.Id, budget.OwnerKind, budget.OwnerId, budget.Type, budget.CurrentUsage, budget.TotalUsage,
+                        Time(budget.Anchor), Time(budget.PeriodStart), Time(budget.NextResetAt), budget.AlertSent ? 1 : 0,
+                        budget.ExhaustedSent ? 1 : 0);
                 }
             }
 
@@ -51,6 +71,65 @@ internal sealed partial class SqliteGatewayStore
             await ResetLogConnectionAsync();
             throw;
         }
+    }
+
+    // The writer's other statements, prepared once on its connection next to the log insert.
+    private SqliteCommand? _reservationInsert;
+    private SqliteCommand? _reservationDelete;
+    private SqliteCommand? _budgetUpsert;
+    private SqliteCommand? _budgetDelete;
+
+    private void PrepareLedgerStatements(SqliteConnection connection)
+    {
+        _reservationInsert = Prepare(connection,
+            "INSERT OR REPLACE INTO usage_reservations (request_id, held) VALUES ($p0, $p1)", 2);
+        _reservationDelete = Prepare(connection, "DELETE FROM usage_reservations WHERE request_id = $p0", 1);
+        _budgetDelete = Prepare(connection, "DELETE FROM budgets WHERE id = $p0", 1);
+        _budgetUpsert = Prepare(connection,
+            $"""
+            INSERT INTO budgets ({BudgetColumns})
+            VALUES ($p0, $p1, $p2, $p3, $p4, $p5, $p6, $p7, $p8, $p9, $p10)
+            ON CONFLICT (id) DO UPDATE SET
+                current_usage = excluded.current_usage, total_usage = excluded.total_usage, anchor = excluded.anchor,
+                period_start = excluded.period_start, next_reset_at = excluded.next_reset_at,
+                alert_sent = excluded.alert_sent, exhausted_sent = excluded.exhausted_sent
+            """, 11);
+
+        static SqliteCommand Prepare(SqliteConnection connection, string sql, int parameters)
+        {
+            SqliteCommand command = connection.CreateCommand();
+            command.CommandText = sql;
+            for (int i = 0; i < parameters; i++)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = "$p" + i });
+            }
+
+            command.Prepare();
+            return command;
+        }
+    }
+
+    private void DisposeLedgerStatements()
+    {
+        foreach (SqliteCommand? command in (ReadOnlySpan<SqliteCommand?>)[_reservationInsert, _reservationDelete, _budgetUpsert,
+            _budgetDelete])
+        {
+            command?.Dispose();
+        }
+
+        _reservationInsert = _reservationDelete = _budgetUpsert = _budgetDelete = null;
+    }
+
+    private static async Task ExecutePreparedAsync(
+        SqliteCommand command, SqliteTransaction transaction, CancellationToken cancellationToken, params object?[] values)
+    {
+        command.Transaction = transaction;
+        for (int i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<BudgetSnapshot>> ListBudgetsAsync(CancellationToken cancellationToken)
@@ -127,25 +206,5 @@ internal sealed partial class SqliteGatewayStore
         int closed = await close.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return closed;
-    }
-
-    private static async Task UpsertBudgetAsync(
-        SqliteConnection connection, SqliteTransaction transaction, BudgetSnapshot b, CancellationToken cancellationToken)
-    {
-        await using SqliteCommand command = Command(
-            connection,
-            $"""
-            INSERT INTO budgets ({BudgetColumns})
-            VALUES ($id, $kind, $owner, $type, $current, $total, $anchor, $start, $next, $alert, $exhausted)
-            ON CONFLICT (id) DO UPDATE SET
-                current_usage = excluded.current_usage, total_usage = excluded.total_usage, anchor = excluded.anchor,
-                period_start = excluded.period_start, next_reset_at = excluded.next_reset_at,
-                alert_sent = excluded.alert_sent, exhausted_sent = excluded.exhausted_sent
-            """,
-            ("$id", b.Id), ("$kind", b.OwnerKind), ("$owner", b.OwnerId), ("$type", b.Type), ("$current", b.CurrentUsage),
-            ("$total", b.TotalUsage), ("$anchor", Time(b.Anchor)), ("$start", Time(b.PeriodStart)),
-            ("$next", Time(b.NextResetAt)), ("$alert", b.AlertSent ? 1 : 0), ("$exhausted", b.ExhaustedSent ? 1 : 0));
-        command.Transaction = transaction;
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -50,6 +50,7 @@ internal sealed partial class SqliteGatewayStore
         }
 
         _logInsert.Prepare();
+        PrepareLedgerStatements(_logConnection);
         return _logConnection;
     }
 
@@ -84,6 +85,7 @@ internal sealed partial class SqliteGatewayStore
     private async Task ResetLogConnectionAsync()
     {
         _logInsert?.Dispose();
+        DisposeLedgerStatements();
         if (_logConnection is not null)
         {
             await _logConnection.DisposeAsync();
