@@ -142,6 +142,15 @@ internal static class ReportNotes
     // that the plain path already pays for the durable pending record.
     private static void NoteGovernance(List<string> notes, GovernanceResults g)
     {
+        double? first = Ratio(g.PlainFirst, g.GovernedFirst);
+        double? last = Ratio(g.PlainLast, g.GovernedLast);
+        if (first is { } f && last is { } l && Math.Abs(f / l - 1) > DriftWorthNoting)
+        {
+            notes.Add(string.Create(Invariant,
+                $"The two governance pairs disagree (ratio {f:0.00} in the first, {l:0.00} in the last): the " +
+                $"governance ratio is no steadier than that."));
+        }
+
         string spent = g.SpentByVirtualKey is { } key && g.SpentByApiKey is { } caller
             ? string.Create(Invariant, $"The governed virtual key's budget counted ${key:0.######} and the governed " +
                 $"API key's ${caller:0.######} over the run, so their requests went through both budgets.")
@@ -155,6 +164,11 @@ internal static class ReportNotes
             "durably (group commit, one fsync per batch) before its upstream call, so the first table already " +
             "includes that cost; the governed keys add token counting, budget reservations and rate-limit counters.");
     }
+
+    private static double? Ratio(ThroughputResult plain, ThroughputResult governed) =>
+        plain.RequestsPerSecond > 0 && governed.RequestsPerSecond > 0
+            ? governed.RequestsPerSecond / plain.RequestsPerSecond
+            : null;
 
     private static void NotePacing(List<string> notes, string side, double? meanGap)
     {
