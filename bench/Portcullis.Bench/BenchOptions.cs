@@ -17,7 +17,7 @@ internal sealed class BenchOptions
 
     private const int QuickDivisor = 3;
 
-    /// <summary>Length of each measured throughput run. Default 5 s: about 40 s of throughput runs in all.</summary>
+    /// <summary>Length of each measured throughput run. Default 5 s: 11 runs of 7 s with warm-ups, about 80 s in all.</summary>
     public TimeSpan Duration { get; private init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Unmeasured load before each throughput run (default 2 s), so JIT tiers and pools settle first.</summary>

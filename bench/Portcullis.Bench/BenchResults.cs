@@ -31,6 +31,9 @@ internal sealed class BenchResults
 
     public required (SideSamples Direct, SideSamples Gateway) Paced { get; init; }
 
+    /// <summary>The same gateway through keys with budgets and rate limits, against the plain keys.</summary>
+    public required GovernanceResults Governance { get; init; }
+
     public required long? GatewayIdleRss { get; init; }
 
     public required long? MockIdleRss { get; init; }

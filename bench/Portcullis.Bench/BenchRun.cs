@@ -29,16 +29,24 @@ internal static class BenchRun
             ("x-api-key", bed.ProviderKey), ("anthropic-version", "2023-06-01")) { SpeaksAnthropic = true };
         var gatewayAnthropic = new BenchTarget("Portcullis (Anthropic)", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
             ("x-portkey-api-key", bed.GatewayApiKey), ("x-portkey-virtual-key", bed.AnthropicVirtualKeySlug));
+        var governed = new BenchTarget("Portcullis, governed", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
+            ("x-portkey-api-key", bed.GovernedApiKey), ("x-portkey-virtual-key", bed.GovernedVirtualKeySlug));
+        var plainAgain = new BenchTarget("Portcullis, again", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
+            ("x-portkey-api-key", bed.GatewayApiKey), ("x-portkey-virtual-key", bed.VirtualKeySlug));
+        var governedAgain = new BenchTarget("Portcullis, governed, again", gatewayClient,
+            new Uri(bed.GatewayBase, ChatPath),
+            ("x-portkey-api-key", bed.GovernedApiKey), ("x-portkey-virtual-key", bed.GovernedVirtualKeySlug));
         var pacedGateway = new BenchTarget("Portcullis", gatewayClient, new Uri(bed.GatewayBase, ChatPath),
             ("x-portkey-api-key", bed.GatewayApiKey), ("x-portkey-virtual-key", bed.PacedVirtualKeySlug));
 
         // 2. One request each way first, so a broken setup shows at once (the run goes on regardless).
-        await SmokeTestAsync(direct, gateway, cancellationToken);
+        await SmokeTestAsync([direct, gateway, governed], cancellationToken);
         var machine = new MachineCpu(bed.Mock.Id, bed.Gateway.Id);
         MachineCpu.Sample? machineAtStart = machine.Take();
         double? loadAtStart = MachineCpu.LoadAverage();
 
-        // 3. Let the JIT settle on both servers; then throughput, direct then Portcullis for each payload.
+        // 3. Let the JIT settle on both servers (and on the governed path); then throughput, direct then Portcullis for
+        //    each payload, and the governed key right after the plain one.
         Progress.Say($"settling: {options.Settle.TotalSeconds:0.#} s of unmeasured load per server and payload");
         foreach (Payload payload in (Payload[])[Payload.Chat, Payload.Stream])
         {
@@ -48,10 +56,15 @@ internal static class BenchRun
                 bed.Gateway, machine, cancellationToken);
         }
 
+        // The governed path is the plain one plus admission and settling: half the time settles what it adds.
+        await ThroughputRun.RunAsync(governed, Payload.Chat, options.Connections, options.Settle / 2,
+            TimeSpan.FromMilliseconds(100), bed.Gateway, machine, cancellationToken);
+
         Progress.Say(string.Create(CultureInfo.InvariantCulture, $"throughput: {options.Connections} connections, " +
             $"{options.WarmUp.TotalSeconds:0.#} s warm-up + {options.Duration.TotalSeconds:0.#} s per run"));
         ThroughputResult directChat = await ThroughputAsync(direct, Payload.Chat, bed.Mock);
         ThroughputResult gatewayChat = await ThroughputAsync(gateway, Payload.Chat, bed.Gateway);
+        ThroughputResult governedChat = await ThroughputAsync(governed, Payload.Chat, bed.Gateway);
         ThroughputResult directStream = await ThroughputAsync(direct, Payload.Stream, bed.Mock);
         ThroughputResult gatewayStream = await ThroughputAsync(gateway, Payload.Stream, bed.Gateway);
         ThroughputResult directAnthropicStream = await ThroughputAsync(directAnthropic, Payload.AnthropicStream, bed.Mock);
@@ -61,15 +74,21 @@ internal static class BenchRun
         Progress.Say($"latency: {options.LatencyRequests} requests per side, one at a time, interleaved");
         var chatLatency = await InterleavedRun.RunAsync(
             direct, gateway, Payload.Chat, options.LatencyRequests, cancellationToken);
+        var governedLatency = await InterleavedRun.RunAsync(
+            gateway, governed, Payload.Chat, options.LatencyRequests, cancellationToken);
         var streamLatency = await InterleavedRun.RunAsync(
             direct, gateway, Payload.Stream, options.LatencyRequests, cancellationToken);
         Progress.Say($"paced streams: {options.PacedStreams} per side, {BenchTarget.PaceMilliseconds} ms between frames");
         var paced = await InterleavedRun.RunAsync(
             direct, pacedGateway, Payload.PacedStream, options.PacedStreams, cancellationToken);
 
-        // 5. The direct runs again, to show how far the machine drifted over the run.
+        // 5. Governed then plain again (so drift falls on both alike), then the direct runs again, to show how far the
+        //    machine drifted over the run; and what the governed budgets counted, proof that they were in the path.
+        ThroughputResult governedChatAgain = await ThroughputAsync(governedAgain, Payload.Chat, bed.Gateway);
+        ThroughputResult gatewayChatAgain = await ThroughputAsync(plainAgain, Payload.Chat, bed.Gateway);
         ThroughputResult directChatAgain = await ThroughputAsync(directAgain, Payload.Chat, bed.Mock);
         ThroughputResult directStreamAgain = await ThroughputAsync(directAgain, Payload.Stream, bed.Mock);
+        (decimal? spentByVirtualKey, decimal? spentByApiKey) = await bed.GovernedSpendAsync(cancellationToken);
 
         // 6. Peak memory and the machine's load, read before the servers stop.
         MachineCpu.Sample? machineAtEnd = machine.Take();
@@ -88,6 +107,16 @@ internal static class BenchRun
             ChatLatency = chatLatency,
             StreamLatency = streamLatency,
             Paced = paced,
+            Governance = new GovernanceResults
+            {
+                PlainFirst = gatewayChat,
+                GovernedFirst = governedChat,
+                GovernedLast = governedChatAgain,
+                PlainLast = gatewayChatAgain,
+                Latency = governedLatency,
+                SpentByVirtualKey = spentByVirtualKey,
+                SpentByApiKey = spentByApiKey,
+            },
             GatewayIdleRss = bed.GatewayIdleRss,
             MockIdleRss = bed.MockIdleRss,
             GatewayPeakRss = bed.Gateway.MemoryBytes("VmHWM"),
@@ -104,16 +133,16 @@ internal static class BenchRun
             ThroughputResult result = await ThroughputRun.RunAsync(target, payload, options.Connections,
                 options.WarmUp, options.Duration, server, machine, cancellationToken);
             Progress.Say(string.Create(CultureInfo.InvariantCulture,
-                $"  {ReportTable.Describe(payload),-13} {target.Name,-13} {result.RequestsPerSecond,9:N0} req/s, " +
+                $"  {ReportTable.Describe(payload),-13} {target.Name,-27} {result.RequestsPerSecond,9:N0} req/s, " +
                 $"{result.Failures.Total} failed, other processes {result.OthersCpuShare:0%} of the CPU"));
             return result;
         }
     }
 
-    private static async Task SmokeTestAsync(BenchTarget direct, BenchTarget gateway, CancellationToken cancellationToken)
+    private static async Task SmokeTestAsync(BenchTarget[] targets, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[16 * 1024];
-        foreach (BenchTarget target in (BenchTarget[])[direct, gateway])
+        foreach (BenchTarget target in targets)
         {
             foreach (Payload payload in (Payload[])[Payload.Chat, Payload.Stream])
             {

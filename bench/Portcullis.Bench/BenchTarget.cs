@@ -15,14 +15,17 @@ internal sealed class BenchTarget
 
     public const string PaceMilliseconds = "5";
 
+    /// <summary>The model every OpenAI-format request names (the governance rows give it a price).</summary>
+    public const string Model = "gpt-4o-mini";
+
     private const int FailureSampleChars = 200;
 
     private static readonly byte[] ChatBody = Encoding.UTF8.GetBytes(
-        """{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a terse assistant."},""" +
+        $$"""{"model":"{{Model}}","messages":[{"role":"system","content":"You are a terse assistant."},""" +
         """{"role":"user","content":"Say something about gateways."}],"max_tokens":256}""");
 
     private static readonly byte[] StreamBody = Encoding.UTF8.GetBytes(
-        """{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a terse assistant."},""" +
+        $$"""{"model":"{{Model}}","messages":[{"role":"system","content":"You are a terse assistant."},""" +
         """{"role":"user","content":"Say something about gateways."}],"max_tokens":256,"stream":true}""");
 
     private static readonly byte[] AnthropicBody = Encoding.UTF8.GetBytes(

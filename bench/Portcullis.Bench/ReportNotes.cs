@@ -43,6 +43,10 @@ internal static class ReportNotes
         NoteFailures(notes, "latency, non-streaming", r.ChatLatency);
         NoteFailures(notes, "latency, whole stream", r.StreamLatency);
         NoteFailures(notes, "paced streams", r.Paced);
+        NoteFailures(notes, "governance, throughput", r.Governance.GovernedFirst, r.Governance.GovernedLast,
+            r.Governance.PlainLast);
+        NoteFailures(notes, "governance, latency", r.Governance.Latency, "plain keys", "governed keys");
+        NoteGovernance(notes, r.Governance);
         NotePacing(notes, "direct", directGap);
         NotePacing(notes, "Portcullis", gatewayGap);
         if (r.GatewayLogLines > 0)
@@ -91,7 +95,10 @@ internal static class ReportNotes
         }
 
         ThroughputResult[] runs =
-            [r.DirectChat, r.GatewayChat, r.DirectStream, r.GatewayStream, r.DirectChatAgain, r.DirectStreamAgain];
+        [
+            r.DirectChat, r.GatewayChat, r.DirectStream, r.GatewayStream, r.DirectAnthropicStream,
+            r.GatewayAnthropicStream, r.DirectChatAgain, r.DirectStreamAgain, .. r.Governance.Runs,
+        ];
         ThroughputResult calmest = runs.MinBy(run => run.OthersCpuShare ?? 0)!;
         ThroughputResult busiest = runs.MaxBy(run => run.OthersCpuShare ?? 0)!;
         string verdict = others > BusyMachine || busiest.OthersCpuShare > BusyMachine
@@ -114,10 +121,15 @@ internal static class ReportNotes
         }
     }
 
-    private static void NoteFailures(List<string> notes, string phase, (SideSamples Direct, SideSamples Gateway) samples)
+    private static void NoteFailures(
+        List<string> notes,
+        string phase,
+        (SideSamples Direct, SideSamples Gateway) samples,
+        string firstSide = "direct",
+        string secondSide = "Portcullis")
     {
         foreach ((string side, SideSamples s) in
-            (ReadOnlySpan<(string, SideSamples)>)[("direct", samples.Direct), ("Portcullis", samples.Gateway)])
+            (ReadOnlySpan<(string, SideSamples)>)[(firstSide, samples.Direct), (secondSide, samples.Gateway)])
         {
             if (s.Failures.Total > 0)
             {
@@ -125,6 +137,38 @@ internal static class ReportNotes
             }
         }
     }
+
+    // What the governed keys' budgets counted (zero or unreadable would mean the governed path was not measured), and
+    // that the plain path already pays for the durable pending record.
+    private static void NoteGovernance(List<string> notes, GovernanceResults g)
+    {
+        double? first = Ratio(g.PlainFirst, g.GovernedFirst);
+        double? last = Ratio(g.PlainLast, g.GovernedLast);
+        if (first is { } f && last is { } l && Math.Abs(f / l - 1) > DriftWorthNoting)
+        {
+            notes.Add(string.Create(Invariant,
+                $"The two governance pairs disagree (ratio {f:0.00} in the first, {l:0.00} in the last): the " +
+                $"governance ratio is no steadier than that."));
+        }
+
+        string spent = g.SpentByVirtualKey is { } key && g.SpentByApiKey is { } caller
+            ? string.Create(Invariant, $"The governed virtual key's budget counted ${key:0.######} and the governed " +
+                $"API key's ${caller:0.######} over the run, so their requests went through both budgets.")
+            : "The governed keys' budgets could not be read at the end: check that the governed path was measured.";
+        if (g.SpentByVirtualKey is 0 || g.SpentByApiKey is 0)
+        {
+            spent = "The governed keys' budgets counted nothing: the governance rows did not measure governance.";
+        }
+
+        notes.Add(spent + " Every request through Portcullis, plain or governed, writes a pending usage record " +
+            "durably (group commit, one fsync per batch) before its upstream call, so the first table already " +
+            "includes that cost; the governed keys add token counting, budget reservations and rate-limit counters.");
+    }
+
+    private static double? Ratio(ThroughputResult plain, ThroughputResult governed) =>
+        plain.RequestsPerSecond > 0 && governed.RequestsPerSecond > 0
+            ? governed.RequestsPerSecond / plain.RequestsPerSecond
+            : null;
 
     private static void NotePacing(List<string> notes, string side, double? meanGap)
     {

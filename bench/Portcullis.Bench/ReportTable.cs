@@ -4,9 +4,9 @@ using System.Text;
 namespace Portcullis.Bench;
 
 /// <summary>
-/// Renders a run as a Markdown table (rows: measures; columns: direct, Portcullis, ratio or added, goal) followed by
-/// <see cref="ReportNotes"/>. Goals are those of <c>benchmarking.md</c>, "Where the bar is"; a missed goal is
-/// reported, never an error.
+/// Renders a run as a Markdown table (rows: measures; columns: direct, Portcullis, ratio or added, goal), a second one
+/// for the cost of governance (columns: plain keys, governed keys), then <see cref="ReportNotes"/>. Goals are those of
+/// <c>benchmarking.md</c>, "Where the bar is"; a missed goal is reported, never an error.
 /// </summary>
 internal static class ReportTable
 {
@@ -55,6 +55,8 @@ internal static class ReportTable
         text.AppendLine();
         AppendTable(text, ["Measure", "Direct", "Portcullis", "Ratio / added", "Goal"], rows);
         text.AppendLine();
+        AppendGovernance(text, r.Governance);
+        text.AppendLine();
         ReportNotes.Append(text, r, directGap.Mean, gatewayGap.Mean);
         return text.ToString();
     }
@@ -67,15 +69,41 @@ internal static class ReportTable
         _ => "paced stream",
     };
 
+    // 5. The cost of governance: the same gateway, plain keys against keys with budgets and rate limits.
+    private static void AppendGovernance(StringBuilder text, GovernanceResults g)
+    {
+        (Percentiles plain, Percentiles governed) = Of(g.Latency, e => e.ElapsedMicroseconds);
+        List<string[]> rows =
+        [
+            Ratio("Throughput, non-streaming, first pair (req/s)", g.PlainFirst, g.GovernedFirst, null),
+            Ratio("Throughput, non-streaming, last pair (req/s)", g.PlainLast, g.GovernedLast, null),
+            Ratio("Throughput, non-streaming, both pairs (req/s)", g.PlainRequestsPerSecond, g.GovernedRequestsPerSecond,
+                0.90),
+            Added("Latency p50, non-streaming, one at a time (µs)", plain.P50, governed.P50, null),
+            Added("Latency p99, non-streaming, one at a time (µs)", plain.P99, governed.P99, null),
+            Added("CPU per request, non-streaming (µs)", g.PlainCpuMicrosecondsPerRequest,
+                g.GovernedCpuMicrosecondsPerRequest, null),
+        ];
+
+        text.AppendLine("Cost of governance: the same gateway, through a plain API key and virtual key, and through a " +
+            "pair with budgets and rate limits (in-process counters) that never refuse. Ratio = governed ÷ plain; " +
+            "added = governed − plain.");
+        text.AppendLine();
+        AppendTable(text, ["Measure", "No limits", "Budgets and limits", "Ratio / added", "Goal"], rows);
+    }
+
     private static (Percentiles Direct, Percentiles Gateway) Of(
         (SideSamples Direct, SideSamples Gateway) samples, Func<Exchange, double?> measure) =>
         (samples.Direct.Of(measure), samples.Gateway.Of(measure));
 
-    private static string[] Ratio(string measure, ThroughputResult direct, ThroughputResult gateway, double goal)
+    private static string[] Ratio(string measure, ThroughputResult direct, ThroughputResult gateway, double? goal) =>
+        Ratio(measure, direct.RequestsPerSecond, gateway.RequestsPerSecond, goal);
+
+    private static string[] Ratio(string measure, double baseline, double measured, double? goal)
     {
-        double? ratio = direct.RequestsPerSecond > 0 ? gateway.RequestsPerSecond / direct.RequestsPerSecond : null;
-        return [measure, Number(direct.RequestsPerSecond, "N0"), Number(gateway.RequestsPerSecond, "N0"),
-            Number(ratio, "0.00"), Goal(string.Create(Invariant, $"≥ {goal:0.00}"), ratio >= goal)];
+        double? ratio = baseline > 0 ? measured / baseline : null;
+        return [measure, Number(baseline, "N0"), Number(measured, "N0"), Number(ratio, "0.00"),
+            goal is { } g ? Goal(string.Create(Invariant, $"≥ {g:0.00}"), ratio >= g) : None];
     }
 
     private static string[] Drift(string measure, ThroughputResult first, ThroughputResult again)

@@ -9,7 +9,8 @@ namespace Portcullis.Bench;
 /// <summary>
 /// The two servers under test, on 127.0.0.1 only: the mock upstream in benchmark mode, and Portcullis (a fresh data
 /// directory, keys from the environment, <c>openai</c> pointed at the mock), with an API key and virtual keys made
-/// through its admin API. Disposing kills both and deletes the data directory.
+/// through its admin API: plain ones, and a governed pair (an API key and a virtual key with budgets and rate limits far
+/// above anything the run can reach) for the cost of governance. Disposing kills both and deletes the data directory.
 /// </summary>
 internal sealed class TestBed : IDisposable
 {
@@ -20,7 +21,19 @@ internal sealed class TestBed : IDisposable
     // Inherited settings that could steer the gateway elsewhere are dropped before ours are set.
     private static readonly string[] DroppedVariables = ["PORTCULLIS_", "Portcullis__", "ASPNETCORE_URLS", "DOTNET_URLS"];
 
+    // The governed keys' budgets: a hard cost budget of a million dollars (the most a budget may hold), reset monthly.
+    private static readonly object GovernedBudget =
+        new { type = "cost", credit_limit = 1_000_000, periodic_reset = "monthly", enforcement = "hard" };
+
+    // The governed virtual key's rate limits: a hundred million requests and a hundred billion tokens a minute.
+    private static readonly object[] GovernedRateLimits =
+    [
+        new { type = "requests", unit = "rpm", value = 100_000_000L },
+        new { type = "tokens", unit = "rpm", value = 100_000_000_000L },
+    ];
+
     private readonly string _dataDirectory;
+    private readonly string _adminKey = "bench-admin-" + RandomHex(16);
 
     private TestBed(string dataDirectory) => _dataDirectory = dataDirectory;
 
@@ -46,6 +59,14 @@ internal sealed class TestBed : IDisposable
     /// <summary>A virtual key with provider <c>anthropic</c>, for the translation row.</summary>
     public string AnthropicVirtualKeySlug { get; private set; } = "";
 
+    /// <summary>An API key with a cost budget, for the governance rows; its id is <see cref="GovernedApiKeyId"/>.</summary>
+    public string GovernedApiKey { get; private set; } = "";
+
+    public string GovernedApiKeyId { get; private set; } = "";
+
+    /// <summary>A virtual key like <see cref="VirtualKeySlug"/>, with a cost budget and request and token rate limits.</summary>
+    public string GovernedVirtualKeySlug { get; private set; } = "";
+
     public long? GatewayIdleRss { get; private set; }
 
     public long? MockIdleRss { get; private set; }
@@ -63,6 +84,18 @@ internal sealed class TestBed : IDisposable
             bed.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// What the cost budgets of the governed virtual key and API key have counted so far, in dollars (null when it
+    /// cannot be read): proof that the governed requests went through the budgets.
+    /// </summary>
+    public async Task<(decimal? VirtualKey, decimal? ApiKey)> GovernedSpendAsync(CancellationToken cancellationToken)
+    {
+        using HttpClient admin = BenchTarget.CreateClient(connections: 2);
+        var api = new AdminApi(admin, GatewayBase, _adminKey);
+        return (await api.CostSpentAsync("v1/virtual-keys/" + GovernedVirtualKeySlug, cancellationToken),
+            await api.CostSpentAsync("v1/api-keys/" + GovernedApiKeyId, cancellationToken));
     }
 
     public void Dispose()
@@ -96,12 +129,11 @@ internal sealed class TestBed : IDisposable
         }
 
         // 2. The gateway, on a port free a moment ago (it prints no address at Warning level, so it cannot pick one).
-        string adminKey = "bench-admin-" + RandomHex(16);
         GatewayBase = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{FreeLoopbackPort()}/"));
         var environment = new Dictionary<string, string>
         {
             ["PORTCULLIS_MASTER_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-            ["PORTCULLIS_ADMIN_KEY"] = adminKey,
+            ["PORTCULLIS_ADMIN_KEY"] = _adminKey,
             ["Portcullis__ProviderBaseUrls__openai"] = new Uri(MockBase, "v1").ToString(),
             ["Portcullis__ProviderBaseUrls__anthropic"] = new Uri(MockBase, "v1").ToString(),
             ["Logging__LogLevel__Default"] = "Warning",
@@ -120,13 +152,19 @@ internal sealed class TestBed : IDisposable
         MockIdleRss = Mock.MemoryBytes("VmRSS");
 
         // 4. Keys: one gateway API key, a plain virtual key, and one that paces the mock's streams.
-        var api = new AdminApi(admin, GatewayBase, adminKey);
-        GatewayApiKey = await api.CreateGatewayKeyAsync("bench", cancellationToken);
+        var api = new AdminApi(admin, GatewayBase, _adminKey);
+        (GatewayApiKey, _) = await api.CreateGatewayKeyAsync("bench", usageLimits: null, cancellationToken);
         VirtualKeySlug = await api.CreateVirtualKeyAsync("bench-openai", ProviderKey, null, cancellationToken);
         PacedVirtualKeySlug = await api.CreateVirtualKeyAsync("bench-openai-paced", ProviderKey,
             new Dictionary<string, string> { [BenchTarget.PaceHeader] = BenchTarget.PaceMilliseconds }, cancellationToken);
         AnthropicVirtualKeySlug = await api.CreateVirtualKeyAsync(
             "bench-anthropic", ProviderKey, null, cancellationToken, provider: "anthropic");
+
+        // 5. The governed pair, and a price for the bench's model (a cost budget refuses a model without one).
+        await api.SetPriceAsync(BenchTarget.Model, input: 0.15m, output: 0.60m, cancellationToken);
+        (GovernedApiKey, GovernedApiKeyId) = await api.CreateGatewayKeyAsync("bench-governed", GovernedBudget, cancellationToken);
+        GovernedVirtualKeySlug = await api.CreateVirtualKeyAsync("bench-openai-governed", ProviderKey, null, cancellationToken,
+            usageLimits: GovernedBudget, rateLimits: GovernedRateLimits);
     }
 
     private async Task WaitForHealthAsync(HttpClient client, CancellationToken cancellationToken)
