@@ -160,7 +160,10 @@ internal sealed class GatewayHandler(
 
             try
             {
-                await ledger.WritePendingAsync(log.ToPendingRecord(), admission.Reservation, aborted);
+                if (admission.Reservation.Claims.Count > 0 || options.UsageDurability == UsageDurability.Always)
+                {
+                    await ledger.WritePendingAsync(log.ToPendingRecord(), admission.Reservation, aborted);
+                }
             }
             catch (Exception e) when (!aborted.IsCancellationRequested)
             {

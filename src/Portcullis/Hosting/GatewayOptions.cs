@@ -73,6 +73,12 @@ public sealed class GatewayOptions
     /// </summary>
     public TimeSpan StoreBusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Which requests wait for their pending usage record to be on disk before the upstream call: all (the default), or
+    /// only those a budget applies to. The wait is one shared fsync per batch of requests arriving together.
+    /// </summary>
+    public UsageDurability UsageDurability { get; set; } = UsageDurability.Always;
+
     public string DatabasePath => Path.Combine(DataDirectory, "portcullis.db");
 
     public string MasterKeyFilePath => Path.Combine(DataDirectory, "master.key");
