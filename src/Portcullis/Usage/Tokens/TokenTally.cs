@@ -63,7 +63,7 @@ internal struct TokenTally
         if (!text.IsEmpty)
         {
             _exactChars += text.Length;
-            _exactTokens += _tokenizer.CountTokens(text);
+            _exactTokens += TokenCountCache.CountTokens(_tokenizer, Encoding, text);
         }
     }
 
