@@ -16,7 +16,7 @@ internal static class LimitsInput
 
         return LimitsJson.TryReadUsageLimits(value, out IReadOnlyList<UsageLimit> limits, out string? error)
             ? limits
-            : throw AdminProblem.Validation("usage_limits: " + error);
+            : throw AdminProblem.Validation(error!);
     }
 
     public static IReadOnlyList<RateLimit>? RateLimits(JsonElement body)
@@ -28,7 +28,7 @@ internal static class LimitsInput
 
         return LimitsJson.TryReadRateLimits(value, out IReadOnlyList<RateLimit> limits, out string? error)
             ? limits
-            : throw AdminProblem.Validation("rate_limits: " + error);
+            : throw AdminProblem.Validation(error!);
     }
 
     public static bool ResetUsage(JsonElement body)

@@ -92,6 +92,11 @@ internal static class PricingEndpoints
         decimal output = Dollars(body, "output")
             ?? throw AdminProblem.Validation("output is required (USD per 1M output tokens).");
         decimal cached = Dollars(body, "cached_input") ?? input;
+        if (cached > input)
+        {
+            // The worst case prices every input token at the input rate; a dearer cached rate would break that bound.
+            throw AdminProblem.Validation("cached_input must not be more than input.");
+        }
         int? maxOutput = MaxOutputTokens(body);
 
         // 2. Store it; the catalog swaps the new table in before answering, so the next request pays the new price.

@@ -82,9 +82,8 @@ internal sealed class UsageLedger(
             }
 
             Persist(changed);
+            return new BudgetDecision(new BudgetReservation(claims, accounts), null);
         }
-
-        return new BudgetDecision(new BudgetReservation(claims), null);
     }
 
     public void Release(BudgetReservation reservation)
@@ -96,11 +95,11 @@ internal sealed class UsageLedger(
 
         lock (_gate)
         {
-            foreach (BudgetClaim claim in reservation.Claims)
+            for (int i = 0; i < reservation.Claims.Count; i++)
             {
-                if (_accounts.TryGetValue(claim.AccountId, out BudgetAccount? account))
+                if (reservation.Holders[i] is BudgetAccount account)
                 {
-                    account.Reserved = Math.Max(0, account.Reserved - claim.Amount);
+                    account.Reserved = Math.Max(0, account.Reserved - reservation.Claims[i].Amount);
                 }
             }
         }
@@ -131,9 +130,12 @@ internal sealed class UsageLedger(
         lock (_gate)
         {
             var snapshots = new List<BudgetSnapshot>(reservation.Claims.Count);
-            foreach (BudgetClaim claim in reservation.Claims)
+            for (int i = 0; i < reservation.Claims.Count; i++)
             {
-                if (!_accounts.TryGetValue(claim.AccountId, out BudgetAccount? account))
+                // A budget removed (and perhaps set again) since admission is not charged: it is not the same budget.
+                BudgetClaim claim = reservation.Claims[i];
+                if (reservation.Holders[i] is not BudgetAccount account ||
+                    !_accounts.TryGetValue(claim.AccountId, out BudgetAccount? current) || !ReferenceEquals(account, current))
                 {
                     continue;
                 }

@@ -149,8 +149,14 @@ internal sealed class GatewayHandler(
 
             // 5. Admit: budgets reserve the worst case and rate limits take their share, then the pending usage record
             //    goes to disk before anything goes upstream.
-            Admission admission = await gate.AdmitAsync(
-                caller, target, operation, target.BareModel ?? model, body.Memory, aborted);
+            //    An Azure key is priced by the deployment that will answer, never by the alias the client typed.
+            string? pricedModel = target.BareModel ?? model;
+            if (target.VirtualKey?.Azure?.Select(pricedModel) is { } azureDeployment)
+            {
+                pricedModel = azureDeployment.ModelName ?? azureDeployment.Alias;
+            }
+
+            Admission admission = await gate.AdmitAsync(caller, target, operation, pricedModel, body.Memory, aborted);
             if (admission.Refusal is { } limited)
             {
                 WriteLimitHeaders(response, admission);
@@ -169,6 +175,7 @@ internal sealed class GatewayHandler(
             {
                 GatewayLog.PendingWriteFailed(logger, e, log.TraceId);
                 await ReleaseAsync(admission);
+                response.Headers.RetryAfter = "1";
                 await RefuseAsync(context, log, new GatewayError(503, "service_unavailable", "usage_store_unavailable",
                     "Portcullis cannot record usage right now, so it does not send requests upstream. Try again shortly."));
                 return;
@@ -248,7 +255,9 @@ internal sealed class GatewayHandler(
         RequestLogDraft log, Admission admission, string operation, string? model, RequestBody body, OutputCapture? capture)
     {
         TokenUsage usage = log.Usage;
-        bool produced = (log.UpstreamAnswered && log.Status < 400) || (log.UpstreamCalled && log.Outcome == "client_cancelled");
+        // The upstream worked on it when it answered with a success status (even if the answer was cut afterwards), or
+        // when the client left while it worked: such requests are never recorded as free.
+        bool produced = log.UpstreamAnswered || (log.UpstreamCalled && log.Outcome == "client_cancelled");
         if (produced)
         {
             int? counted = admission.PromptTokens;
@@ -509,7 +518,12 @@ internal sealed class GatewayHandler(
             log.Status = status;
             CopyResponseHeaders(upstreamResponse, response, redactor);
             log.UpstreamAnswered = status < 300;
-            WriteLimitHeaders(response, admission);
+
+            // The gateway's rate-limit headers go on answers it passes; an upstream's own refusal keeps its headers.
+            if (status < 400)
+            {
+                WriteLimitHeaders(response, admission);
+            }
             await using Stream upstreamBody = await upstreamResponse.Content.ReadAsStreamAsync(aborted);
 
             // 7b. An upstream error keeps its status and says which provider sent it.
@@ -689,7 +703,12 @@ internal sealed class GatewayHandler(
 
             // An answer without usage is counted now, while it is at hand. It is whole, so its tokens are known before
             // the headers go: the token rate limits settle now and the headers say what is really left.
-            if (log.Usage.CompletionTokens is null)
+            if (log.Usage.CompletionTokens is null && log.Path == "/v1/embeddings")
+            {
+                // Embeddings produce vectors, not tokens: OpenAI's usage has no completion count to miss.
+                log.Usage = log.Usage with { CompletionTokens = 0 };
+            }
+            else if (log.Usage.CompletionTokens is null)
             {
                 int completion = OutputCapture.EstimateCompletionTokens(log.Model, payload.Span);
                 log.Usage = log.Usage with { CompletionTokens = completion, Estimated = true };

@@ -52,9 +52,14 @@ internal sealed class AdmissionGate(
             long output = 0;
             if (operation != "embeddings")
             {
+                // A count an upstream could read differently (a string, a fraction) leaves the worst case unknown.
                 OutputCap requested = PromptTokenCounter.MaxOutputTokens(operation, span);
-                output = (long)(requested.MaxTokens ?? price?.MaxOutputTokens ?? options.DefaultMaxOutputTokens) *
-                    Math.Max(1, requested.Choices);
+                if (requested.Problem is { } problem)
+                {
+                    return new Admission { Refusal = GatewayError.BadRequest(problem, "invalid_output_cap") };
+                }
+
+                output = requested.WorstCase(price?.MaxOutputTokens ?? options.DefaultMaxOutputTokens);
             }
 
             worstTokens = promptTokens.Value + output;
@@ -105,7 +110,18 @@ internal sealed class AdmissionGate(
                 rules.Add(new RateLimitRule("ak:" + caller.KeyId, limit, $"API key '{caller.KeyId}'", "api_key_rate_limit_error"));
             }
 
-            RateDecision decision = await rates.TryAcquireAsync(rules, promptTokens ?? 0, cancellationToken);
+            RateDecision decision;
+            try
+            {
+                decision = await rates.TryAcquireAsync(rules, promptTokens ?? 0, cancellationToken);
+            }
+            catch
+            {
+                // A client that leaves here (or a failing counter store) must not keep the budget held.
+                ledger.Release(reservation);
+                throw;
+            }
+
             if (!decision.Admitted)
             {
                 ledger.Release(reservation);

@@ -40,7 +40,23 @@ public static class GatewayHost
             throw new GatewayConfigurationException(errors);
         }
 
-        time ??= TimeProvider.System;
+        CreatePrivateDirectory(options.DataDirectory);
+        DataDirectoryLock owned = DataDirectoryLock.Acquire(options.DataDirectory);
+        try
+        {
+            return await BuildOwnedAsync(options, owned, time ?? TimeProvider.System, logging, cancellationToken);
+        }
+        catch
+        {
+            owned.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<GatewayInstance> BuildOwnedAsync(
+        GatewayOptions options, DataDirectoryLock owned, TimeProvider time, Action<ILoggingBuilder>? logging,
+        CancellationToken cancellationToken)
+    {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
@@ -56,7 +72,6 @@ public static class GatewayHost
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
 
         // 1. Storage and vault: the process does not start unless the master key opens this database.
-        CreatePrivateDirectory(options.DataDirectory);
         var store = new SqliteGatewayStore(options.DatabasePath, options.StoreBusyTimeout);
         await store.InitializeAsync(cancellationToken);
         if (!OperatingSystem.IsWindows())
@@ -87,6 +102,7 @@ public static class GatewayHost
             options.AllowedCustomHosts, options.StrictCustomHosts, options.ProviderBaseUrls.Values.Select(u => new Uri(u)));
         PricingCatalog pricing = await PricingCatalog.LoadAsync(store, time, cancellationToken);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(_ => owned);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton<IGatewayStore>(store);
         builder.Services.AddSingleton(vault);
@@ -109,6 +125,9 @@ public static class GatewayHost
         builder.Services.AddSingleton<GatewayHandler>();
 
         WebApplication app = builder.Build();
+
+        // Resolved once so the container owns the lock and releases it when the gateway is disposed.
+        _ = app.Services.GetRequiredService<DataDirectoryLock>();
 
         // 4. Budgets: what a crash left pending is settled, and every budget's state loaded, before any traffic.
         await app.Services.GetRequiredService<UsageLedger>().LoadAsync(cancellationToken);

@@ -35,7 +35,7 @@ internal static class LimitsJson
     // Fields a read shows (ours or Portkey's) that a client may send back unchanged: accepted and ignored.
     private static readonly HashSet<string> EchoedFields = new(StringComparer.Ordinal)
     {
-        "id", "status", "current_usage", "next_usage_reset_at", "last_reset_at", "is_threshold_alerts_sent",
+        "id", "status", "current_usage", "total_usage", "next_usage_reset_at", "last_reset_at", "is_threshold_alerts_sent",
         "is_exhausted_alerts_sent", "metadata", "created_at", "updated_at", "last_updated_at",
     };
 

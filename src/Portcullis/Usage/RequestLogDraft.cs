@@ -9,6 +9,9 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
     public string Id { get; } = Guid.CreateVersion7().ToString();
 
     public string TraceId => traceId;
+
+    /// <summary>The data-plane route, e.g. <c>/v1/chat/completions</c>.</summary>
+    public string Path => path;
     public string? ApiKeyId { get; set; }
     public string? VirtualKeySlug { get; set; }
     public string? Provider { get; set; }

@@ -101,6 +101,13 @@ public sealed class SecretLeakTests
     {
         foreach (string file in Directory.GetFiles(directory))
         {
+            // The running gateway holds its lock file exclusively; it is empty, which is all there is to check.
+            if (Path.GetFileName(file) == "portcullis.lock")
+            {
+                Assert.Equal(0, new FileInfo(file).Length);
+                continue;
+            }
+
             byte[] content;
             using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
             using (var copy = new MemoryStream())

@@ -263,9 +263,9 @@ public sealed class PromptTokenCounterTests
     [InlineData("chat/completions", """{"max_completion_tokens":300,"max_tokens":100,"n":2}""", 300, 2)]
     [InlineData("chat/completions", """{"max_tokens":100}""", 100, 1)]
     [InlineData("chat/completions", """{"messages":[]}""", null, 1)]
-    [InlineData("chat/completions", """{"max_tokens":-5,"n":0}""", null, 1)]
-    [InlineData("chat/completions", """{"max_tokens":1.5,"n":"3"}""", null, 1)]
-    [InlineData("completions", """{"prompt":"x"}""", 16, 1)]
+    [InlineData("chat/completions", """{"max_completion_tokens":0,"max_tokens":2000}""", 2000, 1)]
+    [InlineData("chat/completions", """{"max_tokens":null,"n":0}""", null, 1)]
+    [InlineData("completions", """{"prompt":"x"}""", null, 1)]
     [InlineData("completions", """{"max_tokens":50,"n":2,"best_of":5}""", 50, 5)]
     [InlineData("completions", """{"max_tokens":50,"n":3,"best_of":1}""", 50, 3)]
     [InlineData("messages", """{"max_tokens":1024,"n":4}""", 1024, 1)]
@@ -277,6 +277,20 @@ public sealed class PromptTokenCounterTests
         OutputCap cap = PromptTokenCounter.MaxOutputTokens(operation, Encoding.UTF8.GetBytes(body));
 
         Assert.Equal(new OutputCap(maxTokens, choices), cap);
+    }
+
+    [Theory]
+    [InlineData("""{"max_tokens":-5}""", "max_tokens")]
+    [InlineData("""{"max_tokens":1.5}""", "max_tokens")]
+    [InlineData("""{"n":"40"}""", "n")]
+    [InlineData("""{"n":4e1}""", "n")]
+    [InlineData("""{"max_completion_tokens":"100"}""", "max_completion_tokens")]
+    public void An_output_count_an_upstream_could_read_differently_is_a_problem(string body, string field)
+    {
+        OutputCap cap = PromptTokenCounter.MaxOutputTokens("chat/completions", Encoding.UTF8.GetBytes(body));
+
+        Assert.NotNull(cap.Problem);
+        Assert.StartsWith(field + " ", cap.Problem, StringComparison.Ordinal);
     }
 
     [Fact]

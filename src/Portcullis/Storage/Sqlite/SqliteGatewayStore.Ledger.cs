@@ -186,10 +186,15 @@ internal sealed partial class SqliteGatewayStore
             // The row shows the held cost (the worst case of its cost budget, when it had one) as estimated.
             long? heldCost = amounts.FirstOrDefault(a => a.Key.EndsWith(":cost", StringComparison.Ordinal)) is
                 { Key: not null } costHeld ? costHeld.Value : null;
+            long? heldTokens = amounts.FirstOrDefault(a => a.Key.EndsWith(":tokens", StringComparison.Ordinal)) is
+                { Key: not null } tokensHeld ? tokensHeld.Value : null;
             await using SqliteCommand mark = Command(
                 connection,
-                "UPDATE request_logs SET cost_pico = $cost, tokens_estimated = 1 WHERE id = $id AND outcome = 'pending'",
-                ("$cost", heldCost), ("$id", requestId));
+                """
+                UPDATE request_logs SET cost_pico = $cost, total_tokens = $tokens, tokens_estimated = 1
+                WHERE id = $id AND outcome = 'pending'
+                """,
+                ("$cost", heldCost), ("$tokens", heldTokens), ("$id", requestId));
             mark.Transaction = transaction;
             await mark.ExecuteNonQueryAsync(cancellationToken);
 

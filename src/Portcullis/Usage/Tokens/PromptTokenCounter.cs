@@ -36,7 +36,6 @@ internal static class PromptTokenCounter
     private const int AnthropicToolSystemPromptTokens = 346;
 
     // OpenAI's default max_tokens for the legacy completions endpoint.
-    private const int CompletionsDefaultMaxTokens = 16;
 
     // The same depth RequestBodyInspector accepts, so a body it let through is read here too.
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 256 };
@@ -92,10 +91,11 @@ internal static class PromptTokenCounter
     }
 
     /// <summary>
-    /// The output cap <paramref name="requestBody"/> asks for: chat reads <c>max_completion_tokens</c>, else
-    /// <c>max_tokens</c>, times <c>n</c>; completions read <c>max_tokens</c> (16 when absent, OpenAI's default) times
+    /// The output cap <paramref name="requestBody"/> asks for: chat reads the larger of <c>max_completion_tokens</c>
+    /// and <c>max_tokens</c> (upstreams differ on which wins), times <c>n</c>; completions read <c>max_tokens</c> times
     /// the larger of <c>n</c> and <c>best_of</c>; messages read <c>max_tokens</c>; embeddings produce no output
-    /// tokens (cap 0). A cap that is absent, negative or not an integer is null: the model's limit applies.
+    /// tokens (cap 0). An absent cap is null: the model's limit applies (also for completions, whose default of 16 a
+    /// self-hosted server may not share). A count that is present but not a non-negative integer is a problem.
     /// </summary>
     public static OutputCap MaxOutputTokens(string operation, ReadOnlySpan<byte> requestBody)
     {
@@ -105,6 +105,7 @@ internal static class PromptTokenCounter
         }
 
         int? maxCompletionTokens = null, maxTokens = null, n = null, bestOf = null;
+        string? problem = null;
         try
         {
             var reader = new Utf8JsonReader(requestBody, Options);
@@ -114,19 +115,19 @@ internal static class PromptTokenCounter
                 {
                     if (reader.ValueTextEquals("max_completion_tokens"u8))
                     {
-                        maxCompletionTokens = ReadCount(ref reader);
+                        maxCompletionTokens = ReadCount(ref reader, "max_completion_tokens", ref problem);
                     }
                     else if (reader.ValueTextEquals("max_tokens"u8))
                     {
-                        maxTokens = ReadCount(ref reader);
+                        maxTokens = ReadCount(ref reader, "max_tokens", ref problem);
                     }
                     else if (reader.ValueTextEquals("n"u8))
                     {
-                        n = ReadCount(ref reader);
+                        n = ReadCount(ref reader, "n", ref problem);
                     }
                     else if (reader.ValueTextEquals("best_of"u8))
                     {
-                        bestOf = ReadCount(ref reader);
+                        bestOf = ReadCount(ref reader, "best_of", ref problem);
                     }
                     else
                     {
@@ -142,11 +143,12 @@ internal static class PromptTokenCounter
         }
 
         int choices = Math.Max(1, n ?? 1);
+        int? chatCap = maxCompletionTokens is { } a && maxTokens is { } b ? Math.Max(a, b) : maxCompletionTokens ?? maxTokens;
         return operation switch
         {
-            "completions" => new OutputCap(maxTokens ?? CompletionsDefaultMaxTokens, Math.Max(choices, bestOf ?? 1)),
-            "messages" => new OutputCap(maxTokens, 1),
-            _ => new OutputCap(maxCompletionTokens ?? maxTokens, choices),
+            "completions" => new OutputCap(maxTokens, Math.Max(choices, bestOf ?? 1), problem),
+            "messages" => new OutputCap(maxTokens, 1, problem),
+            _ => new OutputCap(chatCap, choices, problem),
         };
     }
 
@@ -597,12 +599,17 @@ internal static class PromptTokenCounter
         tally.AddUtf8(body[start..(int)reader.BytesConsumed]);
     }
 
-    private static int? ReadCount(ref Utf8JsonReader reader)
+    private static int? ReadCount(ref Utf8JsonReader reader, string name, ref string? problem)
     {
         reader.Read();
         int? count = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int value) && value >= 0
             ? value
             : null;
+        if (count is null && reader.TokenType != JsonTokenType.Null)
+        {
+            problem ??= $"{name} must be a non-negative integer.";
+        }
+
         reader.Skip();
         return count;
     }
