@@ -12,6 +12,8 @@ internal sealed class BenchOptions
           --duration <seconds>   length of each measured throughput run (default 5; 2 s warm-up before each)
           --connections <n>      concurrent connections of the throughput runs (default 32)
           --quick                everything at a third of its length (durations, warm-ups, request counts)
+          --usage-durability <always|budgeted>
+                                 the gateway's UsageDurability (default always, the gateway's default)
           --help                 this text
         """;
 
@@ -28,6 +30,9 @@ internal sealed class BenchOptions
     /// has finished re-compiling the hot paths: a one-time start-up cost is not a per-request cost.
     /// </summary>
     public TimeSpan Settle { get; private init; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>The gateway's <c>UsageDurability</c>: which requests wait for their pending record on disk.</summary>
+    public string UsageDurability { get; private init; } = "Always";
 
     /// <summary>Concurrent connections of the throughput runs (default 32, the figure the goals are stated at).</summary>
     public int Connections { get; private init; } = 32;
@@ -52,6 +57,7 @@ internal sealed class BenchOptions
         int? connections = null;
         bool quick = false;
         bool help = false;
+        string durability = "Always";
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -73,6 +79,21 @@ internal sealed class BenchOptions
                     }
 
                     seconds = s;
+                    break;
+
+                case "--usage-durability" when i + 1 < args.Length:
+                    durability = args[++i].ToLowerInvariant() switch
+                    {
+                        "always" => "Always",
+                        "budgeted" => "Budgeted",
+                        _ => "",
+                    };
+                    if (durability.Length == 0)
+                    {
+                        problem = $"--usage-durability: '{args[i]}' is neither always nor budgeted.";
+                        return null;
+                    }
+
                     break;
 
                 case "--connections" when i + 1 < args.Length:
@@ -105,6 +126,7 @@ internal sealed class BenchOptions
             PacedStreams = defaults.PacedStreams / divisor,
             Quick = quick,
             HelpRequested = help,
+            UsageDurability = durability,
         };
     }
 }

@@ -16,7 +16,7 @@ internal static class BenchRun
         }
 
         // 1. The servers, and the sides: direct with the provider key, Portcullis with a gateway key and virtual key.
-        using TestBed bed = await TestBed.StartAsync(artifacts, cancellationToken);
+        using TestBed bed = await TestBed.StartAsync(artifacts, options, cancellationToken);
         using HttpClient mockClient = BenchTarget.CreateClient(options.Connections);
         using HttpClient gatewayClient = BenchTarget.CreateClient(options.Connections);
         var direct = new BenchTarget("direct", mockClient, new Uri(bed.MockBase, ChatPath),

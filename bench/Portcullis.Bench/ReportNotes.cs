@@ -27,7 +27,7 @@ internal static class ReportNotes
         text.AppendLine(string.Create(Invariant,
             $"Ratio = Portcullis ÷ direct; added = Portcullis − direct (difference of the two percentiles). " +
             $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, " +
-            $"gateway and mock built {r.Configuration}{(o.Quick ? ", --quick" : "")}; {o.Connections} connections, " +
+            $"gateway and mock built {r.Configuration}{(o.Quick ? ", --quick" : "")}, UsageDurability {o.UsageDurability}; {o.Connections} connections, " +
             $"{o.WarmUp.TotalSeconds:0.#} s warm-up + {o.Duration.TotalSeconds:0.#} s per throughput run; " +
             $"{o.LatencyRequests} requests per side one at a time; {o.PacedStreams} paced streams per side. " +
             $"Client, gateway and mock share this machine."));

@@ -71,12 +71,13 @@ internal sealed class TestBed : IDisposable
 
     public long? MockIdleRss { get; private set; }
 
-    public static async Task<TestBed> StartAsync(BuildArtifacts artifacts, CancellationToken cancellationToken)
+    public static async Task<TestBed> StartAsync(
+        BuildArtifacts artifacts, BenchOptions options, CancellationToken cancellationToken)
     {
         var bed = new TestBed(Directory.CreateTempSubdirectory("portcullis-bench-").FullName);
         try
         {
-            await bed.StartProcessesAsync(artifacts, cancellationToken);
+            await bed.StartProcessesAsync(artifacts, options, cancellationToken);
             return bed;
         }
         catch
@@ -112,7 +113,7 @@ internal sealed class TestBed : IDisposable
         }
     }
 
-    private async Task StartProcessesAsync(BuildArtifacts artifacts, CancellationToken cancellationToken)
+    private async Task StartProcessesAsync(BuildArtifacts artifacts, BenchOptions options, CancellationToken cancellationToken)
     {
         string dotnet = BuildArtifacts.DotnetHost();
 
@@ -137,6 +138,7 @@ internal sealed class TestBed : IDisposable
             ["Portcullis__ProviderBaseUrls__openai"] = new Uri(MockBase, "v1").ToString(),
             ["Portcullis__ProviderBaseUrls__anthropic"] = new Uri(MockBase, "v1").ToString(),
             ["Logging__LogLevel__Default"] = "Warning",
+            ["Portcullis__UsageDurability"] = options.UsageDurability,
         };
         Progress.Say($"starting Portcullis ({artifacts.Configuration}) on {GatewayBase}, upstream {MockBase}v1");
         Gateway = ChildProcess.Start("Portcullis", dotnet,
