@@ -32,12 +32,14 @@ internal sealed partial class LimitOptions
     {
         Description = "A cost budget in US dollars, for example 25 (hard unless --soft).",
         HelpName = "DOLLARS",
+        CustomParser = NumberParsers.Decimal,
     };
 
     private readonly Option<long?> _budgetTokens = new("--budget-tokens")
     {
         Description = "A budget in tokens (prompt and completion together).",
         HelpName = "TOKENS",
+        CustomParser = NumberParsers.Long,
     };
 
     private readonly Option<string?> _alertThreshold = new("--alert-threshold")

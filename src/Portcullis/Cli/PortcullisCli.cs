@@ -241,10 +241,22 @@ internal static class PortcullisCli
         var virtualKey = new Option<string?>("--virtual-key") { Description = "A virtual key's slug: the prices of that key." };
         var modelFilter = new Option<string?>("--model") { Description = "Only the price that applies to this model." };
         var model = new Argument<string>("model") { Description = "The model name, for example gpt-4o." };
-        var input = new Option<decimal?>("--input") { Description = "USD per 1M input tokens.", Required = true };
-        var output = new Option<decimal?>("--output") { Description = "USD per 1M output tokens.", Required = true };
-        var cachedInput = new Option<decimal?>("--cached-input") { Description = "USD per 1M cached input tokens (default: --input)." };
-        var maxOutput = new Option<int?>("--max-output-tokens") { Description = "The most tokens the model writes in one answer." };
+        var input = new Option<decimal?>("--input")
+        {
+            Description = "USD per 1M input tokens.", Required = true, CustomParser = NumberParsers.Decimal,
+        };
+        var output = new Option<decimal?>("--output")
+        {
+            Description = "USD per 1M output tokens.", Required = true, CustomParser = NumberParsers.Decimal,
+        };
+        var cachedInput = new Option<decimal?>("--cached-input")
+        {
+            Description = "USD per 1M cached input tokens (default: --input).", CustomParser = NumberParsers.Decimal,
+        };
+        var maxOutput = new Option<int?>("--max-output-tokens")
+        {
+            Description = "The most tokens the model writes in one answer.", CustomParser = NumberParsers.Int,
+        };
 
         var list = new Command("list", "List prices: the organisation's, or those that apply to one virtual key.")
         {

@@ -69,6 +69,15 @@ public sealed class PricingCliTests(GatewayFixture fixture) : IClassFixture<Gate
         CliResult result = await Cli(args);
 
         Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.DoesNotContain("System.", result.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_price_that_is_not_a_number_is_explained_in_plain_words()
+    {
+        CliResult result = await Cli(["pricing", "set", "m", "--input", "abc", "--output", "1"]);
+
+        Assert.Contains("'abc' is not a number", result.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
