@@ -226,12 +226,24 @@ internal static class PortcullisCli
         var command = new Command("logs", "List recent request logs; cost in USD, 'estimated' where Portcullis counted the tokens.");
         var filter = new LogFilterOptions();
         filter.AddTo(command);
-        command.SetAction((r, ct) => WithClient(client => client.SendAsync(
-            HttpMethod.Get, $"/v1/logs?page_size=100{filter.Query(r)}", null, r.GetValue(json),
-            n => Lines(n["data"], l => Row(
-                l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "cost", "trace_id") +
-                (l?["tokens_estimated"]?.GetValue<bool>() == true ? "\testimated" : "")),
-            ct)));
+        var limit = new Option<int?>("--limit")
+        {
+            Description = "Records per page, 1 to 500 (default 100).", CustomParser = NumberParsers.Int,
+        };
+        var page = new Option<int?>("--page") { Description = "Which page, from 0 (default 0).", CustomParser = NumberParsers.Int };
+        command.Options.Add(limit);
+        command.Options.Add(page);
+        command.SetAction((r, ct) =>
+        {
+            int size = Math.Clamp(r.GetValue(limit) ?? 100, 1, 500);
+            int current = Math.Max(r.GetValue(page) ?? 0, 0);
+            return WithClient(client => client.SendAsync(
+                HttpMethod.Get, $"/v1/logs?page_size={size}&current_page={current}{filter.Query(r)}", null, r.GetValue(json),
+                n => Lines(n["data"], l => Row(
+                    l, "created_at", "status", "virtual_key", "model", "prompt_tokens", "completion_tokens", "cost", "trace_id") +
+                    (l?["tokens_estimated"]?.GetValue<bool>() == true ? "\testimated" : "")) + PageFooter(n, size, current),
+                ct));
+        });
         return command;
     }
 
@@ -379,6 +391,16 @@ internal static class PortcullisCli
     {
         using var client = new AdminClient();
         return await action(client);
+    }
+
+    // Says when a list goes on past this page, and how to see the next one.
+    private static string PageFooter(JsonNode answer, int size, int current)
+    {
+        long total = answer["total"]?.GetValue<long>() ?? 0;
+        long shown = Math.Min(total, ((long)current + 1) * size);
+        return shown < total
+            ? $"{Environment.NewLine}({shown} of {total}; the next page: --page {current + 1})"
+            : "";
     }
 
     private static string Lines(JsonNode? items, Func<JsonNode?, string> line) =>

@@ -97,6 +97,24 @@ public sealed class UsageCliTests(GatewayFixture fixture) : IClassFixture<Gatewa
         Assert.DoesNotContain("estimated", lines[1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Logs_page_through_a_long_list_and_say_when_more_follow()
+    {
+        string slug = LogRecords.Unique("vk");
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        await InsertAsync([.. Enumerable.Range(1, 5).Select(i => LogRecords.Make(now.AddMinutes(-i), slug, costPico: i))]);
+
+        CliResult first = await Cli(["logs", "--virtual-key", slug, "--limit", "2"]);
+        CliResult last = await Cli(["logs", "--virtual-key", slug, "--limit", "2", "--page", "2"]);
+
+        Assert.True(first.ExitCode == 0, first.ToString());
+        string[] lines = first.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("(2 of 5; the next page: --page 1)", lines[2]);
+        string[] lastLines = last.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lastLines);
+    }
+
     private Task InsertAsync(params RequestLogRecord[] records) =>
         fixture.Gateway.App.Services.GetRequiredService<IGatewayStore>().InsertRequestLogsAsync(records, CancellationToken.None);
 
