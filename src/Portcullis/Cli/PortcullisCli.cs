@@ -407,7 +407,25 @@ internal static class PortcullisCli
         items is JsonArray array && array.Count > 0 ? string.Join(Environment.NewLine, array.Select(line)) : "(none)";
 
     internal static string Row(JsonNode? item, params string[] fields) =>
-        string.Join('\t', fields.Select(f => item?[f]?.ToString() ?? "-"));
+        string.Join('\t', fields.Select(f => Printable(item?[f]?.ToString() ?? "-")));
+
+    // Values come from clients (a model name can hold a tab or a newline): control characters are shown escaped, so a
+    // value can never forge a column or a row.
+    private static string Printable(string value)
+    {
+        if (!value.Any(char.IsControl))
+        {
+            return value;
+        }
+
+        var text = new System.Text.StringBuilder(value.Length + 8);
+        foreach (char c in value)
+        {
+            text.Append(char.IsControl(c) ? $"\\u{(int)c:x4}" : c);
+        }
+
+        return text.ToString();
+    }
 
     private static string Describe(JsonNode node) =>
         node is JsonObject o ? string.Join(Environment.NewLine, o.Select(p => $"{p.Key}: {p.Value?.ToJsonString()}")) : node.ToJsonString();

@@ -151,7 +151,7 @@ internal sealed class GatewayHandler(
             //    goes to disk before anything goes upstream.
             //    An Azure key is priced by the deployment that will answer, never by the alias the client typed.
             string? pricedModel = target.BareModel ?? model;
-            if (target.VirtualKey?.Azure?.Select(pricedModel) is { } azureDeployment)
+            if (target.VirtualKey?.Azure?.Select(target.BareModel ?? facts.Model) is { } azureDeployment)
             {
                 pricedModel = azureDeployment.ModelName ?? azureDeployment.Alias;
             }
@@ -254,7 +254,8 @@ internal sealed class GatewayHandler(
     private async Task SettleAsync(
         RequestLogDraft log, Admission admission, string operation, string? model, RequestBody body, OutputCapture? capture)
     {
-        TokenUsage usage = log.Usage;
+        TokenUsage usage = Sane(log.Usage);
+
         // The upstream worked on it when it answered with a success status (even if the answer was cut afterwards), or
         // when the client left while it worked: such requests are never recorded as free.
         bool produced = log.UpstreamAnswered || (log.UpstreamCalled && log.Outcome == "client_cancelled");
@@ -272,13 +273,31 @@ internal sealed class GatewayHandler(
         // A priced request that produced nothing (refused upstream, failed, never answered) costs exactly nothing.
         long? cost = admission.Price is not { } price ? null : usage.IsKnown ? CostCalculator.Compute(usage, price) : 0;
         log.CostPico = cost;
-        long tokens = usage.TotalTokens ?? ((long)(usage.PromptTokens ?? 0) + (usage.CompletionTokens ?? 0));
+        usage = Sane(usage);
+        log.Usage = usage;
+        long tokens = usage.TotalTokens ?? 0;
         if (admission.Lease is { } lease)
         {
             await rates.SettleAsync(lease, tokens, CancellationToken.None);
         }
 
         ledger.Complete(log.ToRecord(), admission.Reservation, cost ?? 0, tokens);
+    }
+
+    // An upstream's usage is not trusted blindly: a negative count is no count, and the total is never less than its
+    // parts (a total of 1 beside 10 prompt and 100 completion tokens would charge 1 token).
+    private static TokenUsage Sane(TokenUsage usage)
+    {
+        int? prompt = usage.PromptTokens is < 0 ? null : usage.PromptTokens;
+        int? completion = usage.CompletionTokens is < 0 ? null : usage.CompletionTokens;
+        int? cached = usage.CachedPromptTokens is < 0 ? null : usage.CachedPromptTokens;
+        long parts = (long)(prompt ?? 0) + (completion ?? 0);
+        long total = Math.Max(usage.TotalTokens is > 0 and int given ? given : 0, parts);
+        int? sum = prompt is null && completion is null && usage.TotalTokens is not > 0 ? null : (int)Math.Min(total, int.MaxValue);
+        return usage with
+        {
+            PromptTokens = prompt, CompletionTokens = completion, CachedPromptTokens = cached, TotalTokens = sum,
+        };
     }
 
     private async Task ReleaseAsync(Admission admission)
@@ -714,7 +733,7 @@ internal sealed class GatewayHandler(
                 log.Usage = log.Usage with { CompletionTokens = completion, Estimated = true };
             }
 
-            if (admission.Lease is { } lease && log.Usage.TotalTokens is { } total)
+            if (admission.Lease is { } lease && Sane(log.Usage).TotalTokens is { } total)
             {
                 admission.Rates = await rates.SettleAsync(lease, total, aborted);
                 RateLimitHeaders.Apply(response.Headers, admission.Rates);

@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Portcullis.Vault;
 
 namespace Portcullis.Forwarding;
@@ -28,6 +30,22 @@ internal readonly struct SecretRedactor
                 if (value.Length >= 8)
                 {
                     secrets.Add(value);
+                }
+            }
+        }
+
+        // A translated answer is JSON written anew: a secret with '+', '<', '>', '&', quotes or backslashes comes back
+        // escaped ("\u002B"), so the escaped spellings are masked too.
+        int raw = secrets.Count;
+        for (int i = 0; i < raw; i++)
+        {
+            foreach (JavaScriptEncoder encoder in (ReadOnlySpan<JavaScriptEncoder>)
+                [JavaScriptEncoder.Default, JavaScriptEncoder.UnsafeRelaxedJsonEscaping])
+            {
+                string escaped = JsonEncodedText.Encode(secrets[i], encoder).ToString();
+                if (escaped != secrets[i] && !secrets.Contains(escaped))
+                {
+                    secrets.Add(escaped);
                 }
             }
         }

@@ -21,7 +21,8 @@ internal static class BudgetMessages
         string message = refusal.LargerThanBudget
             ? $"This request could use up to {Amount(limit, claim.Amount)}, more than the whole {kind} budget of " +
               $"{claim.Owner.Describe()} ({Amount(limit, limit.CreditLimit)}); ask for fewer output tokens (max_tokens)."
-            : $"The {kind} budget of {claim.Owner.Describe()} is used up: {Amount(limit, refusal.CurrentUsage)} of " +
+            : $"The {kind} budget of {claim.Owner.Describe()} has no room for this request: " +
+              $"{Amount(limit, refusal.CurrentUsage)} of " +
               $"{Amount(limit, limit.CreditLimit)} used in this period" +
               (refusal.Reserved > 0 ? $", {Amount(limit, refusal.Reserved)} held by requests in flight" : "") +
               (limit.Soft ? "." : $", and this request could use up to {Amount(limit, claim.Amount)}.") + reset;

@@ -53,6 +53,84 @@ public sealed class BudgetLoopholeTests : IAsyncLifetime
         Assert.Empty(_gateway.Mock.Requests);
     }
 
+    [Fact]
+    public async Task An_azure_alias_in_the_query_does_not_choose_the_price_when_the_default_deployment_answers()
+    {
+        (await _gateway.Admin.PutAsJsonAsync("/v1/admin/pricing",
+            new JsonObject { ["model"] = "pricey-model", ["input"] = 100, ["output"] = 200 })).EnsureSuccessStatusCode();
+        using HttpResponseMessage created = await _gateway.Admin.PostAsJsonAsync("/v1/virtual-keys", new JsonObject
+        {
+            ["name"] = "azure two",
+            ["provider"] = "azure-openai",
+            ["key"] = "azure-secret-" + Guid.NewGuid().ToString("n"),
+            ["custom_host"] = $"http://127.0.0.1:{_gateway.Mock.Port}",
+            ["deploymentConfig"] = new JsonArray(
+                new JsonObject
+                {
+                    ["alias"] = "big", ["deploymentName"] = "dep-pricey", ["apiVersion"] = "2024-10-21",
+                    ["is_default"] = true, ["aiModelName"] = "pricey-model",
+                },
+                new JsonObject
+                {
+                    ["alias"] = "cheap", ["deploymentName"] = "dep-cheap", ["apiVersion"] = "2024-10-21",
+                    ["aiModelName"] = "mock-model",
+                }),
+            ["usage_limits"] = new JsonObject { ["credit_limit"] = 0.01m },
+        });
+        string slug = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["data"]!["slug"]!.GetValue<string>();
+        using HttpClient client = _gateway.NewClient(GatewayFixture.AdminKeyValue);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions?model=cheap")
+        {
+            Content = GatewayFixture.Json("""{"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}"""),
+        };
+        request.Headers.Add("x-portkey-virtual-key", slug);
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        // The body names no alias, so the default (pricey) deployment would answer: 100 output tokens cost $0.02.
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        Assert.Empty(_gateway.Mock.Requests);
+    }
+
+    [Fact]
+    public async Task Usage_an_upstream_reports_as_negative_or_short_is_not_trusted()
+    {
+        string slug = await BudgetKit.CreateKeyAsync(_gateway, new JsonObject { ["type"] = "tokens", ["credit_limit"] = 10_000 },
+            new JsonArray(new JsonObject { ["type"] = "tokens", ["unit"] = "rpm", ["value"] = 100_000 }));
+        using HttpClient client = _gateway.NewClient(GatewayFixture.AdminKeyValue);
+        string negative = BudgetKit.ChatAnswer(10, 100).Replace("\"total_tokens\":110", "\"total_tokens\":-1");
+        string shortTotal = BudgetKit.ChatAnswer(10, 100).Replace("\"total_tokens\":110", "\"total_tokens\":1");
+        _gateway.Mock.Enqueue(MockScript.Json(200, negative));
+        _gateway.Mock.Enqueue(MockScript.Json(200, shortTotal));
+
+        using HttpResponseMessage first = await client.SendAsync(BudgetKit.Chat(slug, BudgetKit.ChatBody(100)));
+        using HttpResponseMessage second = await client.SendAsync(BudgetKit.Chat(slug, BudgetKit.ChatBody(100)));
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        await _gateway.WaitForLogsAsync(2);
+        Assert.Equal(220, (await BudgetKit.BudgetAsync(_gateway, slug))["current_usage"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_batch_of_completion_prompts_reserves_output_for_every_prompt()
+    {
+        string slug = await BudgetKit.CreateKeyAsync(_gateway, new JsonObject { ["credit_limit"] = 0.01m });
+        using HttpClient client = _gateway.NewClient(GatewayFixture.AdminKeyValue);
+        string prompts = string.Join(",", Enumerable.Repeat("\"a\"", 50));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = GatewayFixture.Json($$"""{"model":"mock-model","prompt":[{{prompts}}],"max_tokens":100}"""),
+        };
+        request.Headers.Add("x-portkey-virtual-key", slug);
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        // 50 prompts x 100 tokens x $20 per 1M = $0.10: more than the budget.
+        Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
+        Assert.Empty(_gateway.Mock.Requests);
+    }
+
     [Theory]
     [InlineData("""{"model":"mock-model","n":"40","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}""", "n")]
     [InlineData("""{"model":"mock-model","max_tokens":10.0,"messages":[{"role":"user","content":"hi"}]}""", "max_tokens")]

@@ -105,6 +105,7 @@ internal static class PromptTokenCounter
         }
 
         int? maxCompletionTokens = null, maxTokens = null, n = null, bestOf = null;
+        int prompts = 1;
         string? problem = null;
         try
         {
@@ -129,6 +130,10 @@ internal static class PromptTokenCounter
                     {
                         bestOf = ReadCount(ref reader, "best_of", ref problem);
                     }
+                    else if (reader.ValueTextEquals("prompt"u8))
+                    {
+                        prompts = CountPrompts(ref reader);
+                    }
                     else
                     {
                         reader.Read();
@@ -146,7 +151,9 @@ internal static class PromptTokenCounter
         int? chatCap = maxCompletionTokens is { } a && maxTokens is { } b ? Math.Max(a, b) : maxCompletionTokens ?? maxTokens;
         return operation switch
         {
-            "completions" => new OutputCap(maxTokens, Math.Max(choices, bestOf ?? 1), problem),
+            // Every prompt of a batch gets its own answers.
+            "completions" => new OutputCap(
+                maxTokens, (int)Math.Min((long)Math.Max(choices, bestOf ?? 1) * prompts, int.MaxValue), problem),
             "messages" => new OutputCap(maxTokens, 1, problem),
             _ => new OutputCap(chatCap, choices, problem),
         };
@@ -597,6 +604,36 @@ internal static class PromptTokenCounter
         int start = (int)reader.TokenStartIndex;
         reader.Skip();
         tally.AddUtf8(body[start..(int)reader.BytesConsumed]);
+    }
+
+    // A completions prompt: a string or one token array is one prompt; an array of strings or of token arrays is one
+    // prompt per element.
+    private static int CountPrompts(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return 1;
+        }
+
+        int depth = reader.CurrentDepth;
+        int elements = 0;
+        bool batch = false;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.CurrentDepth == depth + 1 && reader.TokenType != JsonTokenType.EndArray)
+            {
+                elements++;
+                batch |= reader.TokenType is JsonTokenType.String or JsonTokenType.StartArray;
+                if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                }
+            }
+        }
+
+        return batch ? Math.Max(elements, 1) : 1;
     }
 
     private static int? ReadCount(ref Utf8JsonReader reader, string name, ref string? problem)
