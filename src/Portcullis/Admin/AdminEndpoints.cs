@@ -181,7 +181,8 @@ internal static class AdminEndpoints
             throw AdminProblem.Validation("scopes must name at least one scope.");
         }
 
-        string? status = AdminJson.String(body, "status");
+        // "exhausted" is derived from the budgets: a key read and sent back unchanged keeps its status.
+        string? status = AdminJson.String(body, "status") is "exhausted" ? null : AdminJson.String(body, "status");
         if (status is not null and not ("active" or "disabled"))
         {
             throw AdminProblem.Validation("status must be 'active' or 'disabled'.");

@@ -190,7 +190,8 @@ internal sealed class VirtualKeyService(
             next = next with { Note = input.Note };
         }
 
-        if (input.Status is not null)
+        // "exhausted" is read-only state derived from the budgets; a record read and sent back keeps its status.
+        if (input.Status is not null and not "exhausted")
         {
             next = next with { Status = input.Status is "active" or "disabled"
                 ? input.Status

@@ -193,6 +193,29 @@ public sealed class BudgetEnforcementTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
     }
 
+    [Fact]
+    public async Task Status_and_usage_limits_read_from_an_exhausted_key_can_be_sent_back_unchanged()
+    {
+        string slug = await BudgetKit.CreateKeyAsync(_gateway, new JsonObject { ["credit_limit"] = 0.02m });
+        using HttpClient client = _gateway.NewClient(GatewayFixture.AdminKeyValue);
+        _gateway.Mock.Enqueue(MockScript.Json(200, BudgetKit.ChatAnswer(1000, 500)).WithUsage(1000, 500));
+        using HttpResponseMessage spend = await client.SendAsync(BudgetKit.Chat(slug, BudgetKit.ChatBody(500)));
+        await _gateway.WaitForLogsAsync(1);
+        JsonNode read = (await _gateway.Admin.GetFromJsonAsync<JsonNode>($"/v1/virtual-keys/{slug}"))!;
+
+        using HttpResponseMessage written = await _gateway.Admin.PutAsJsonAsync($"/v1/virtual-keys/{slug}", new JsonObject
+        {
+            ["status"] = read["status"]!.DeepClone(),
+            ["usage_limits"] = read["usage_limits"]!.DeepClone(),
+        });
+
+        Assert.Equal("exhausted", read["status"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+        JsonNode after = JsonNode.Parse(await written.Content.ReadAsStringAsync())!;
+        Assert.Equal("exhausted", after["status"]!.GetValue<string>());
+        Assert.Equal(0.02m, BudgetKit.Dollars(after["usage_limits"]!["current_usage"]));
+    }
+
     [Theory]
     [InlineData("""{"usage_limits":{"credit_limit":-1}}""", "credit_limit")]
     [InlineData("""{"usage_limits":{"credit_limit":5,"periodic_reset":"daily"}}""", "periodic_reset")]
