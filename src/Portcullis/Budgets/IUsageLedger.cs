@@ -25,6 +25,12 @@ internal interface IUsageLedger
     /// </summary>
     void Complete(RequestLogRecord record, BudgetReservation reservation, long actualCost, long actualTokens);
 
+    /// <summary>
+    /// Notes, behind the request, what a request under way has used so far (a long stream), so a crash settles it
+    /// from that instead of its worst case.
+    /// </summary>
+    void Checkpoint(string requestId, BudgetReservation reservation, long costSoFar, long tokensSoFar);
+
     /// <summary>Records a request that held nothing (refused before admission).</summary>
     void Record(RequestLogRecord record);
 

@@ -161,6 +161,22 @@ internal sealed class UsageLedger(
         }
     }
 
+    public void Checkpoint(string requestId, BudgetReservation reservation, long costSoFar, long tokensSoFar)
+    {
+        if (reservation.Claims.Count == 0)
+        {
+            return;
+        }
+
+        var used = new Dictionary<string, long>(reservation.Claims.Count, StringComparer.Ordinal);
+        foreach (BudgetClaim claim in reservation.Claims)
+        {
+            used[claim.AccountId] = claim.Limit.Type == UsageLimitType.Cost ? costSoFar : tokensSoFar;
+        }
+
+        writer.Enqueue(new LedgerEntry { ProgressOf = requestId, Progress = JsonSerializer.Serialize(used) });
+    }
+
     public void Record(RequestLogRecord record) => writer.Enqueue(new LedgerEntry { Log = record });
 
     public BudgetStatus Read(BudgetOwner owner, UsageLimit limit)

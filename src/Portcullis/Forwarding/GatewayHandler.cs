@@ -189,6 +189,18 @@ internal sealed class GatewayHandler(
 
             admitted = admission;
             capture = new OutputCapture();
+            if (admission.Reservation.Claims.Count > 0)
+            {
+                // A long stream notes its progress about once a second: a crash then charges what was streamed.
+                capture.CheckpointModel = log.Model;
+                capture.Checkpoint = completion =>
+                {
+                    int prompt = admission.PromptTokens ?? 0;
+                    var soFar = new TokenUsage(prompt, completion, prompt + completion);
+                    long cost = admission.Price is { } price ? CostCalculator.Compute(soFar, price) : 0;
+                    ledger.Checkpoint(log.Id, admission.Reservation, cost, (long)prompt + completion);
+                };
+            }
 
             // 6. Unseal the provider secret and build the upstream request.
             using HttpRequestMessage? upstreamRequest = BuildUpstreamRequest(

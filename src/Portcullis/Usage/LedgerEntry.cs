@@ -15,6 +15,14 @@ internal sealed class LedgerEntry
     /// <summary>For a pending row: the claims it holds, as JSON; removed when the row completes.</summary>
     public string? Reservation { get; init; }
 
+    /// <summary>
+    /// For a request under way: what it has used so far, as JSON (budget id to amount); start-up after a crash settles
+    /// a row from this rather than from its worst case. Needs <see cref="Log"/> unset and <see cref="ProgressOf"/> set.
+    /// </summary>
+    public string? Progress { get; init; }
+
+    public string? ProgressOf { get; init; }
+
     public IReadOnlyList<BudgetSnapshot>? Budgets { get; init; }
 
     /// <summary>Budgets to forget (their owner was deleted).</summary>

@@ -63,6 +63,62 @@ public sealed class CrashRecoveryTests
         Assert.Equal(0, await ServeSandbox.StopAsync(again));
     }
 
+    [Fact]
+    public async Task A_stream_killed_midway_is_settled_from_what_it_had_streamed_not_its_worst_case()
+    {
+        await using MockUpstreamServer mock = await MockUpstreamServer.StartAsync();
+        await using var sandbox = new ServeSandbox();
+        string adminKey = "admin-" + Guid.NewGuid().ToString("n");
+        var environment = new Dictionary<string, string?>
+        {
+            ["PORTCULLIS_ADMIN_KEY"] = adminKey,
+            ["Portcullis__ProviderBaseUrls__openai"] = mock.BaseUrl.ToString(),
+        };
+        (PortcullisProcess gateway, Uri baseUrl) = await sandbox.StartHealthyAsync(environment);
+        using HttpClient admin = Client(baseUrl, adminKey);
+        (await admin.PutAsJsonAsync("/v1/admin/pricing",
+            new JsonObject { ["model"] = "mock-model", ["input"] = 10, ["output"] = 20 })).EnsureSuccessStatusCode();
+        using HttpResponseMessage created = await admin.PostAsJsonAsync("/v1/virtual-keys", new JsonObject
+        {
+            ["name"] = "crash stream",
+            ["provider"] = "openai",
+            ["key"] = "sk-crash-" + Guid.NewGuid().ToString("n"),
+            ["usage_limits"] = new JsonObject { ["credit_limit"] = 1 },
+        });
+        string slug = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["data"]!["slug"]!.GetValue<string>();
+        mock.Enqueue(MockScript.Sse(Enumerable.Range(0, 600).Select(i => BudgetKit.Chunk(" word" + i)),
+            delayBetweenFrames: TimeSpan.FromMilliseconds(100)));
+
+        // 1. About two and a half seconds of a slow stream arrive (several progress notes); then the gateway dies.
+        string body = BudgetKit.ChatBody(4000, stream: true);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("x-portkey-virtual-key", slug);
+        using HttpResponseMessage response = await admin.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Stream stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[8192];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(2.5))
+        {
+            _ = await stream.ReadAsync(buffer);
+        }
+
+        gateway.Signal("KILL");
+        await gateway.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        // 2. Charged for the prompt and the words streamed by the last note: more than the prompt, far below the
+        //    worst case of 4000 output tokens.
+        (PortcullisProcess again, Uri againUrl) = await sandbox.StartHealthyAsync(environment);
+        using HttpClient after = Client(againUrl, adminKey);
+        JsonNode key = (await after.GetFromJsonAsync<JsonNode>($"/v1/virtual-keys/{slug}"))!;
+        decimal charged = key["usage_limits"]!["current_usage"]!.GetValue<decimal>();
+        int prompt = BudgetKit.PromptTokensOf(body);
+        Assert.InRange(charged,
+            Money.ToDollars(CostCalculator.WorstCase(BudgetKit.MockPrice, prompt, 10)),
+            Money.ToDollars(CostCalculator.WorstCase(BudgetKit.MockPrice, prompt, 200)));
+        Assert.Equal(0, await ServeSandbox.StopAsync(again));
+    }
+
     private static HttpClient Client(Uri baseUrl, string key)
     {
         var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };

@@ -35,6 +35,11 @@ internal sealed partial class SqliteGatewayStore
                     }
                 }
 
+                if (entry.ProgressOf is { } progressOf)
+                {
+                    await ExecutePreparedAsync(_reservationProgress!, transaction, cancellationToken, progressOf, entry.Progress);
+                }
+
                 // Budget rows are whole states: only the last of each in the batch is written.
                 foreach (BudgetSnapshot budget in entry.Budgets ?? [])
                 {
@@ -76,6 +81,7 @@ internal sealed partial class SqliteGatewayStore
     // The writer's other statements, prepared once on its connection next to the log insert.
     private SqliteCommand? _reservationInsert;
     private SqliteCommand? _reservationDelete;
+    private SqliteCommand? _reservationProgress;
     private SqliteCommand? _budgetUpsert;
     private SqliteCommand? _budgetDelete;
 
@@ -84,6 +90,7 @@ internal sealed partial class SqliteGatewayStore
         _reservationInsert = Prepare(connection,
             "INSERT OR REPLACE INTO usage_reservations (request_id, held) VALUES ($p0, $p1)", 2);
         _reservationDelete = Prepare(connection, "DELETE FROM usage_reservations WHERE request_id = $p0", 1);
+        _reservationProgress = Prepare(connection, "UPDATE usage_reservations SET progress = $p1 WHERE request_id = $p0", 2);
         _budgetDelete = Prepare(connection, "DELETE FROM budgets WHERE id = $p0", 1);
         _budgetUpsert = Prepare(connection,
             $"""
@@ -112,12 +119,12 @@ internal sealed partial class SqliteGatewayStore
     private void DisposeLedgerStatements()
     {
         foreach (SqliteCommand? command in (ReadOnlySpan<SqliteCommand?>)[_reservationInsert, _reservationDelete, _budgetUpsert,
-            _budgetDelete])
+            _budgetDelete, _reservationProgress])
         {
             command?.Dispose();
         }
 
-        _reservationInsert = _reservationDelete = _budgetUpsert = _budgetDelete = null;
+        _reservationInsert = _reservationDelete = _reservationProgress = _budgetUpsert = _budgetDelete = null;
     }
 
     private static async Task ExecutePreparedAsync(
@@ -154,10 +161,12 @@ internal sealed partial class SqliteGatewayStore
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
 
-        // 1. What each interrupted request held is charged in full: its real usage is unknown, and the worst case is
-        //    never less than it.
+        // 1. What each interrupted request held is charged in full (its real usage is unknown, and the worst case is
+        //    never less than it), unless it noted its progress.
         var held = new List<(string RequestId, Dictionary<string, long> Amounts)>();
-        await using (SqliteCommand select = Command(connection, "SELECT request_id, held FROM usage_reservations"))
+        // A long stream noted its progress: then what it had used by its last checkpoint is charged instead.
+        await using (SqliteCommand select = Command(
+            connection, "SELECT request_id, COALESCE(progress, held) FROM usage_reservations"))
         {
             select.Transaction = transaction;
             await using SqliteDataReader reader = await select.ExecuteReaderAsync(cancellationToken);

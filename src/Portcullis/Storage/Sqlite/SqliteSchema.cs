@@ -16,6 +16,7 @@ internal static class SqliteSchema
         ("virtual_keys", "rate_limits", "TEXT NULL"),
         ("api_keys", "usage_limits", "TEXT NULL"),
         ("api_keys", "rate_limits", "TEXT NULL"),
+        ("usage_reservations", "progress", "TEXT NULL"),
     ];
 
     public static readonly string[] Statements =
@@ -126,7 +127,8 @@ internal static class SqliteSchema
         """
         CREATE TABLE IF NOT EXISTS usage_reservations (
             request_id TEXT PRIMARY KEY,
-            held TEXT NOT NULL)
+            held TEXT NOT NULL,
+            progress TEXT NULL)
         """,
         """
         CREATE TABLE IF NOT EXISTS audit_log (

@@ -18,6 +18,11 @@ internal sealed class OutputCapture : IDisposable
     private readonly int _limitBytes;
     private byte[] _buffer = [];
     private int _length;
+
+    // Checkpoints: what was counted so far, up to which byte, and when the next count is due.
+    private int _countedLength;
+    private long _countedTokens;
+    private long _nextCheckpoint;
     private long _keptBytes;
     private long _droppedBytes;
 
@@ -51,6 +56,40 @@ internal sealed class OutputCapture : IDisposable
         data.CopyTo(_buffer.AsSpan(_length + sizeof(int)));
         _length += sizeof(int) + data.Length;
         _keptBytes += data.Length;
+
+        if (Checkpoint is { } checkpoint && Environment.TickCount64 >= _nextCheckpoint)
+        {
+            _nextCheckpoint = Environment.TickCount64 + (long)CheckpointInterval.TotalMilliseconds;
+            checkpoint(CountSoFar(CheckpointModel));
+        }
+    }
+
+    /// <summary>
+    /// Called on the relaying thread at most once per <see cref="CheckpointInterval"/> while events arrive, with the
+    /// completion tokens streamed so far, so a long stream's progress can be kept where a crash cannot lose it.
+    /// </summary>
+    public Action<int>? Checkpoint { get; set; }
+
+    public string? CheckpointModel { get; set; }
+
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    // Counts only the events added since the last checkpoint (a token split across two events may count twice: an
+    // estimate that errs high, as a settlement after a crash should).
+    private int CountSoFar(string? model)
+    {
+        var text = new OutputText();
+        ReadOnlySpan<byte> fresh = _buffer.AsSpan(_countedLength, _length - _countedLength);
+        while (fresh.Length >= sizeof(int))
+        {
+            int length = BinaryPrimitives.ReadInt32LittleEndian(fresh);
+            text.Add(fresh.Slice(sizeof(int), length));
+            fresh = fresh[(sizeof(int) + length)..];
+        }
+
+        _countedLength = _length;
+        _countedTokens += text.CountTokens(TokenCounter.EncodingFor(model));
+        return (int)Math.Min(_countedTokens, int.MaxValue);
     }
 
     /// <summary>
