@@ -6,6 +6,7 @@ using Portcullis.Tests.Infrastructure;
 
 namespace Portcullis.Tests.Forwarding;
 
+[Collection(TimingSensitive.Name)]
 public sealed class StreamingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
     private static string Chunk(string content, string? finish = null) =>

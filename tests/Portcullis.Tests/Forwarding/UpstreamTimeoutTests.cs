@@ -7,6 +7,7 @@ using Portcullis.Tests.Infrastructure;
 namespace Portcullis.Tests.Forwarding;
 
 /// <summary>Case B15 with the timeouts shortened to 2 s (time to headers) and 2 s (stream idle) to keep CI quick.</summary>
+[Collection(TimingSensitive.Name)]
 public sealed class UpstreamTimeoutTests : IAsyncLifetime
 {
     private GatewayFixture _fixture = null!;
