@@ -14,7 +14,7 @@ namespace Portcullis.Usage.Tokens;
 internal static class TokenCountCache
 {
     // Shorter text is cheaper to count than to hash and look up.
-    private const int MinChars = 64;
+    private const int MinChars = 16;
 
     private const int MaxEntries = 100_000;
 
