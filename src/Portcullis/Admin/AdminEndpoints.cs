@@ -70,14 +70,21 @@ internal static class AdminEndpoints
         HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(AdminJson.List(
-            await keys.ListAsync(offset, limit, cancellationToken), r => AdminJson.VirtualKey(r, ledger)));
+        Page<VirtualKeyRecord> page = await keys.ListAsync(offset, limit, cancellationToken);
+        var shaped = new Dictionary<string, object>(page.Items.Count, StringComparer.Ordinal);
+        foreach (VirtualKeyRecord record in page.Items)
+        {
+            shaped[record.Id] = AdminJson.VirtualKey(record, await BudgetsOf(record, ledger, cancellationToken));
+        }
+
+        return Results.Json(AdminJson.List(page, r => shaped[r.Id]));
     }
 
     private static async Task<IResult> GetVirtualKey(
         string slug, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        Results.Json(AdminJson.VirtualKey(await keys.GetAsync(slug, cancellationToken)
-            ?? throw AdminProblem.NotFound($"Virtual key '{slug}'"), ledger));
+        await VirtualKeyJsonAsync(
+            await keys.GetAsync(slug, cancellationToken) ?? throw AdminProblem.NotFound($"Virtual key '{slug}'"), ledger,
+            cancellationToken);
 
     private static async Task<IResult> UpdateVirtualKey(
         string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit,
@@ -90,7 +97,7 @@ internal static class AdminEndpoints
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage, cancellationToken);
         string action = AdminJson.Has(body, "key") ? "virtual_key.rotate" : "virtual_key.update";
         await audit.RecordAsync(Actor(context).KeyId, action, "virtual-key", slug, Changed(body), cancellationToken);
-        return Results.Json(AdminJson.VirtualKey(record, ledger));
+        return await VirtualKeyJsonAsync(record, ledger, cancellationToken);
     }
 
     private static async Task<IResult> DeleteVirtualKey(
@@ -155,14 +162,21 @@ internal static class AdminEndpoints
         HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(AdminJson.List(
-            await store.ListApiKeysAsync(offset, limit, cancellationToken), r => AdminJson.ApiKey(r, ledger)));
+        Page<ApiKeyRecord> page = await store.ListApiKeysAsync(offset, limit, cancellationToken);
+        var shaped = new Dictionary<string, object>(page.Items.Count, StringComparer.Ordinal);
+        foreach (ApiKeyRecord record in page.Items)
+        {
+            shaped[record.Id] = AdminJson.ApiKey(record, await BudgetsOf(record, ledger, cancellationToken));
+        }
+
+        return Results.Json(AdminJson.List(page, r => shaped[r.Id]));
     }
 
     private static async Task<IResult> GetApiKey(
         string id, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        Results.Json(AdminJson.ApiKey(await store.GetApiKeyAsync(id, cancellationToken)
-            ?? throw AdminProblem.NotFound($"API key '{id}'"), ledger));
+        await ApiKeyJsonAsync(
+            await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'"), ledger,
+            cancellationToken);
 
     private static async Task<IResult> UpdateApiKey(
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
@@ -229,7 +243,7 @@ internal static class AdminEndpoints
 
         await ledger.ConfigureAsync(BudgetOwner.ForApiKey(id), updated.UsageLimits, resetUsage, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
-        return Results.Json(AdminJson.ApiKey(updated, ledger));
+        return await ApiKeyJsonAsync(updated, ledger, cancellationToken);
     }
 
     private static async Task<IResult> DeleteApiKey(
@@ -262,6 +276,19 @@ internal static class AdminEndpoints
         await audit.RecordAsync(actor.KeyId, "api_key.delete", "api-key", id, null, cancellationToken);
         return Results.Json(new { success = true, @object = "api-key", id, deleted = true });
     }
+
+    private static async Task<IResult> VirtualKeyJsonAsync(
+        VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        Results.Json(AdminJson.VirtualKey(record, await BudgetsOf(record, ledger, cancellationToken)));
+
+    private static async Task<IResult> ApiKeyJsonAsync(ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        Results.Json(AdminJson.ApiKey(record, await BudgetsOf(record, ledger, cancellationToken)));
+
+    private static Task<BudgetStatus[]> BudgetsOf(VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        LimitsView.StatusesAsync(BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, ledger, cancellationToken);
+
+    private static Task<BudgetStatus[]> BudgetsOf(ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        LimitsView.StatusesAsync(BudgetOwner.ForApiKey(record.Id), record.UsageLimits, ledger, cancellationToken);
 
     // A key may change or delete only keys whose every scope it holds itself.
     private static void RequireOutranks(Caller actor, ApiKeyRecord target)

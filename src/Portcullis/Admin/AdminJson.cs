@@ -142,9 +142,9 @@ internal static class AdminJson
         return (page > int.MaxValue / size ? int.MaxValue : (int)(page * size), size);
     }
 
-    public static object VirtualKey(VirtualKeyRecord r, Budgets.IUsageLedger ledger)
+    /// <param name="budgets">The live state of each of the key's budgets (<see cref="LimitsView.StatusesAsync"/>).</param>
+    public static object VirtualKey(VirtualKeyRecord r, Budgets.BudgetStatus[] budgets)
     {
-        var owner = Budgets.BudgetOwner.ForVirtualKey(r.Id, r.Slug);
         return new Dictionary<string, object?>
         {
             ["id"] = r.Id,
@@ -154,13 +154,13 @@ internal static class AdminJson
             ["provider"] = r.Provider,
             ["ai_provider_name"] = r.Provider,
             ["note"] = r.Note,
-            ["status"] = r.Status == "active" && LimitsView.AnyExhausted(owner, r.UsageLimits, ledger) ? "exhausted" : r.Status,
+            ["status"] = r.Status == "active" && LimitsView.AnyExhausted(budgets) ? "exhausted" : r.Status,
             ["masked_api_key"] = r.KeyMask.Length == 0 ? null : r.KeyMask,
             ["custom_host"] = r.CustomHost,
             ["custom_headers"] = r.CustomHeaderNames.ToDictionary(n => n, _ => "****"),
             ["model_config"] = ModelConfig(r),
             ["workspace_id"] = r.WorkspaceId,
-            ["usage_limits"] = LimitsView.UsageLimits(owner, r.UsageLimits, ledger),
+            ["usage_limits"] = LimitsView.UsageLimits(r.UsageLimits, budgets),
             ["rate_limits"] = LimitsView.RateLimits(r.RateLimits),
             ["expires_at"] = r.ExpiresAt,
             ["created_at"] = r.CreatedAt,
@@ -194,9 +194,9 @@ internal static class AdminJson
         return config;
     }
 
-    public static object ApiKey(ApiKeyRecord r, Budgets.IUsageLedger ledger)
+    /// <param name="budgets">The live state of each of the key's budgets (<see cref="LimitsView.StatusesAsync"/>).</param>
+    public static object ApiKey(ApiKeyRecord r, Budgets.BudgetStatus[] budgets)
     {
-        var owner = Budgets.BudgetOwner.ForApiKey(r.Id);
         return new Dictionary<string, object?>
         {
             ["id"] = r.Id,
@@ -207,8 +207,8 @@ internal static class AdminJson
             ["type"] = r.Type,
             ["workspace_id"] = r.WorkspaceId,
             ["scopes"] = r.Scopes,
-            ["status"] = r.Status == "active" && LimitsView.AnyExhausted(owner, r.UsageLimits, ledger) ? "exhausted" : r.Status,
-            ["usage_limits"] = LimitsView.UsageLimits(owner, r.UsageLimits, ledger),
+            ["status"] = r.Status == "active" && LimitsView.AnyExhausted(budgets) ? "exhausted" : r.Status,
+            ["usage_limits"] = LimitsView.UsageLimits(r.UsageLimits, budgets),
             ["rate_limits"] = LimitsView.RateLimits(r.RateLimits),
             ["expires_at"] = r.ExpiresAt,
             ["created_at"] = r.CreatedAt,

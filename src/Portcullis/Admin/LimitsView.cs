@@ -11,8 +11,21 @@ namespace Portcullis.Admin;
 /// </summary>
 internal static class LimitsView
 {
+    /// <summary>The live state of each of an owner's budgets, in the order of <paramref name="limits"/>.</summary>
+    public static async Task<BudgetStatus[]> StatusesAsync(
+        BudgetOwner owner, IReadOnlyList<UsageLimit> limits, IUsageLedger ledger, CancellationToken cancellationToken)
+    {
+        var statuses = new BudgetStatus[limits.Count];
+        for (int i = 0; i < limits.Count; i++)
+        {
+            statuses[i] = await ledger.ReadAsync(owner, limits[i], cancellationToken);
+        }
+
+        return statuses;
+    }
+
     /// <summary>One budget as an object, several as an array, none as null.</summary>
-    public static JsonElement? UsageLimits(BudgetOwner owner, IReadOnlyList<UsageLimit> limits, IUsageLedger ledger)
+    public static JsonElement? UsageLimits(IReadOnlyList<UsageLimit> limits, BudgetStatus[] statuses)
     {
         if (limits.Count == 0)
         {
@@ -27,9 +40,10 @@ internal static class LimitsView
                 w.WriteStartArray();
             }
 
-            foreach (UsageLimit limit in limits)
+            for (int i = 0; i < limits.Count; i++)
             {
-                BudgetStatus status = ledger.Read(owner, limit);
+                UsageLimit limit = limits[i];
+                BudgetStatus status = statuses[i];
                 w.WriteStartObject();
                 LimitsJson.WriteUsageLimitFields(w, limit);
                 LimitsJson.WriteAmount(w, "current_usage", limit.Type, status.CurrentUsage);
@@ -71,18 +85,7 @@ internal static class LimitsView
     }
 
     /// <summary>Whether a budget of the owner is used up: the owner's status then reads <c>exhausted</c>.</summary>
-    public static bool AnyExhausted(BudgetOwner owner, IReadOnlyList<UsageLimit> limits, IUsageLedger ledger)
-    {
-        foreach (UsageLimit limit in limits)
-        {
-            if (ledger.Read(owner, limit).Exhausted)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool AnyExhausted(BudgetStatus[] statuses) => statuses.Any(s => s.Exhausted);
 
     private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
     {

@@ -11,10 +11,10 @@ namespace Portcullis.Budgets;
 internal interface IUsageLedger
 {
     /// <summary>Reserves every claim in one atomic step, or none of them.</summary>
-    BudgetDecision Reserve(IReadOnlyList<BudgetClaim> claims);
+    ValueTask<BudgetDecision> ReserveAsync(IReadOnlyList<BudgetClaim> claims, CancellationToken cancellationToken);
 
     /// <summary>Gives back what a reservation holds (the request was refused before it reached the upstream).</summary>
-    void Release(BudgetReservation reservation);
+    ValueTask ReleaseAsync(BudgetReservation reservation);
 
     /// <summary>Writes the request's pending record, with what it holds, durably; completes once it is on disk.</summary>
     Task WritePendingAsync(RequestLogRecord pending, BudgetReservation reservation, CancellationToken cancellationToken);
@@ -34,7 +34,7 @@ internal interface IUsageLedger
     /// <summary>Records a request that held nothing (refused before admission).</summary>
     void Record(RequestLogRecord record);
 
-    BudgetStatus Read(BudgetOwner owner, UsageLimit limit);
+    ValueTask<BudgetStatus> ReadAsync(BudgetOwner owner, UsageLimit limit, CancellationToken cancellationToken);
 
     /// <summary>Applies an owner's new budget configuration; <paramref name="resetUsage"/> zeroes the current period.</summary>
     Task ConfigureAsync(BudgetOwner owner, IReadOnlyList<UsageLimit> limits, bool resetUsage, CancellationToken cancellationToken);

@@ -45,7 +45,20 @@ internal sealed class UsageLedger(
         }
     }
 
-    public BudgetDecision Reserve(IReadOnlyList<BudgetClaim> claims)
+    public ValueTask<BudgetDecision> ReserveAsync(IReadOnlyList<BudgetClaim> claims, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Reserve(claims));
+
+    public ValueTask ReleaseAsync(BudgetReservation reservation)
+    {
+        Release(reservation);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<BudgetStatus> ReadAsync(BudgetOwner owner, UsageLimit limit, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Read(owner, limit));
+
+    // The embedded ledger decides in memory, under its lock: the async surface is for shared stores.
+    private BudgetDecision Reserve(IReadOnlyList<BudgetClaim> claims)
     {
         if (claims.Count == 0)
         {
@@ -86,7 +99,7 @@ internal sealed class UsageLedger(
         }
     }
 
-    public void Release(BudgetReservation reservation)
+    private void Release(BudgetReservation reservation)
     {
         if (reservation.Claims.Count == 0 || !reservation.TryClose())
         {
@@ -179,7 +192,7 @@ internal sealed class UsageLedger(
 
     public void Record(RequestLogRecord record) => writer.Enqueue(new LedgerEntry { Log = record });
 
-    public BudgetStatus Read(BudgetOwner owner, UsageLimit limit)
+    private BudgetStatus Read(BudgetOwner owner, UsageLimit limit)
     {
         DateTimeOffset now = time.GetUtcNow();
         List<BudgetSnapshot>? changed = null;

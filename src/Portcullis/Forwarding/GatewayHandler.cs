@@ -314,7 +314,7 @@ internal sealed class GatewayHandler(
 
     private async Task ReleaseAsync(Admission admission)
     {
-        ledger.Release(admission.Reservation);
+        await ledger.ReleaseAsync(admission.Reservation);
         if (admission.Lease is { } lease)
         {
             await rates.SettleAsync(lease, 0, CancellationToken.None);

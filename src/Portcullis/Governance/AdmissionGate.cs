@@ -77,7 +77,7 @@ internal sealed class AdmissionGate(
             }
 
             AddClaims(claims, BudgetOwner.ForApiKey(caller.KeyId), callerBudgets, worstCost, worstTokens);
-            BudgetDecision decision = ledger.Reserve(claims);
+            BudgetDecision decision = await ledger.ReserveAsync(claims, cancellationToken);
             if (decision.Refusal is { } refusal)
             {
                 return new Admission
@@ -118,13 +118,13 @@ internal sealed class AdmissionGate(
             catch
             {
                 // A client that leaves here (or a failing counter store) must not keep the budget held.
-                ledger.Release(reservation);
+                await ledger.ReleaseAsync(reservation);
                 throw;
             }
 
             if (!decision.Admitted)
             {
-                ledger.Release(reservation);
+                await ledger.ReleaseAsync(reservation);
                 return new Admission
                 {
                     Refusal = RateMessages.Refusal(decision),
