@@ -281,13 +281,17 @@ internal static class AdminEndpoints
         VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
         Results.Json(AdminJson.VirtualKey(record, await BudgetsOf(record, ledger, cancellationToken)));
 
-    private static async Task<IResult> ApiKeyJsonAsync(ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+    private static async Task<IResult> ApiKeyJsonAsync(
+        ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
         Results.Json(AdminJson.ApiKey(record, await BudgetsOf(record, ledger, cancellationToken)));
 
-    private static Task<BudgetStatus[]> BudgetsOf(VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        LimitsView.StatusesAsync(BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, ledger, cancellationToken);
+    private static Task<BudgetStatus[]> BudgetsOf(
+        VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        LimitsView.StatusesAsync(
+            BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, ledger, cancellationToken);
 
-    private static Task<BudgetStatus[]> BudgetsOf(ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+    private static Task<BudgetStatus[]> BudgetsOf(
+        ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
         LimitsView.StatusesAsync(BudgetOwner.ForApiKey(record.Id), record.UsageLimits, ledger, cancellationToken);
 
     // A key may change or delete only keys whose every scope it holds itself.
