@@ -99,7 +99,7 @@ internal sealed class BudgetAccount
     /// </summary>
     public bool RollForward(DateTimeOffset now)
     {
-        if (NextResetAt is not { } due || now < due)
+        if (!ResetSchedule.ResetDue(Limit, Anchor, PeriodStart, now))
         {
             return false;
         }

@@ -25,8 +25,6 @@ internal sealed class RequestLogWriter(IGatewayStore store, ILogger<RequestLogWr
     private int _awaitedQueued;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public void Enqueue(RequestLogRecord record) => _channel.Writer.TryWrite(new LedgerEntry { Log = record });
-
     public void Enqueue(LedgerEntry entry)
     {
         if (!_channel.Writer.TryWrite(entry))
