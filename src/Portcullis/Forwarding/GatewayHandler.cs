@@ -149,12 +149,11 @@ internal sealed class GatewayHandler(
 
             // 5. Admit: budgets reserve the worst case and rate limits take their share, then the pending usage record
             //    goes to disk before anything goes upstream.
-            //    An Azure key is priced by the deployment that will answer, never by the alias the client typed.
-            string? pricedModel = target.BareModel ?? model;
-            if (target.VirtualKey?.Azure?.Select(target.BareModel ?? facts.Model) is { } azureDeployment)
-            {
-                pricedModel = azureDeployment.ModelName ?? azureDeployment.Alias;
-            }
+            //    An Azure key is priced by the deployment that will answer, never by the alias the client typed; the
+            //    deployment chosen here is the one the request goes to.
+            AzureDeployment? deployment =
+                operation == "models" ? null : target.VirtualKey?.Azure?.Select(target.BareModel ?? facts.Model);
+            string? pricedModel = deployment is null ? target.BareModel ?? model : deployment.ModelName ?? deployment.Alias;
 
             Admission admission = await gate.AdmitAsync(caller, target, operation, pricedModel, body.Memory, aborted);
             if (admission.Refusal is { } limited)
@@ -204,7 +203,8 @@ internal sealed class GatewayHandler(
 
             // 6. Unseal the provider secret and build the upstream request.
             using HttpRequestMessage? upstreamRequest = BuildUpstreamRequest(
-                request, operation, dialects, target, body, facts, log, hops, out SecretRedactor redactor, out GatewayError? refusal);
+                request, operation, dialects, target, deployment, body, facts, log, hops, out SecretRedactor redactor,
+                out GatewayError? refusal);
             if (upstreamRequest is null)
             {
                 await RefuseAsync(context, log, refusal ?? GatewayError.BadGateway("The stored provider key could not be opened."));
@@ -266,27 +266,24 @@ internal sealed class GatewayHandler(
     private async Task SettleAsync(
         RequestLogDraft log, Admission admission, string operation, string? model, RequestBody body, OutputCapture? capture)
     {
-        TokenUsage usage = Sane(log.Usage);
-
         // The upstream worked on it when it answered with a success status (even if the answer was cut afterwards), or
         // when the client left while it worked: such requests are never recorded as free.
         bool produced = log.UpstreamAnswered || (log.UpstreamCalled && log.Outcome == "client_cancelled");
         if (produced)
         {
             int? counted = admission.PromptTokens;
-            usage = UsageEstimate.Complete(
-                usage,
+            log.Usage = UsageEstimate.Complete(
+                log.Usage,
                 answerFinished: log.Outcome == "success",
                 () => counted ?? (body.Length == 0 ? 0 : PromptTokenCounter.Count(operation, model, body.Span)),
                 () => capture?.EstimateCompletionTokens(model) ?? 0);
-            log.Usage = usage;
         }
+
+        TokenUsage usage = log.Usage;
 
         // A priced request that produced nothing (refused upstream, failed, never answered) costs exactly nothing.
         long? cost = admission.Price is not { } price ? null : usage.IsKnown ? CostCalculator.Compute(usage, price) : 0;
         log.CostPico = cost;
-        usage = Sane(usage);
-        log.Usage = usage;
         long tokens = usage.TotalTokens ?? 0;
         if (admission.Lease is { } lease)
         {
@@ -294,22 +291,6 @@ internal sealed class GatewayHandler(
         }
 
         ledger.Complete(log.ToRecord(), admission.Reservation, cost ?? 0, tokens);
-    }
-
-    // An upstream's usage is not trusted blindly: a negative count is no count, and the total is never less than its
-    // parts (a total of 1 beside 10 prompt and 100 completion tokens would charge 1 token).
-    private static TokenUsage Sane(TokenUsage usage)
-    {
-        int? prompt = usage.PromptTokens is < 0 ? null : usage.PromptTokens;
-        int? completion = usage.CompletionTokens is < 0 ? null : usage.CompletionTokens;
-        int? cached = usage.CachedPromptTokens is < 0 ? null : usage.CachedPromptTokens;
-        long parts = (long)(prompt ?? 0) + (completion ?? 0);
-        long total = Math.Max(usage.TotalTokens is > 0 and int given ? given : 0, parts);
-        int? sum = prompt is null && completion is null && usage.TotalTokens is not > 0 ? null : (int)Math.Min(total, int.MaxValue);
-        return usage with
-        {
-            PromptTokens = prompt, CompletionTokens = completion, CachedPromptTokens = cached, TotalTokens = sum,
-        };
     }
 
     private async Task ReleaseAsync(Admission admission)
@@ -336,8 +317,8 @@ internal sealed class GatewayHandler(
     }
 
     private HttpRequestMessage? BuildUpstreamRequest(
-        HttpRequest request, string operation, Dialects dialects, Target target, RequestBody body, RequestBodyFacts facts,
-        RequestLogDraft log, int hops, out SecretRedactor redactor, out GatewayError? refusal)
+        HttpRequest request, string operation, Dialects dialects, Target target, AzureDeployment? deployment, RequestBody body,
+        RequestBodyFacts facts, RequestLogDraft log, int hops, out SecretRedactor redactor, out GatewayError? refusal)
     {
         refusal = null;
         string? providerKey = target.PassthroughKey;
@@ -375,11 +356,9 @@ internal sealed class GatewayHandler(
         // Azure OpenAI: the alias in model picks a deployment; the deployment's API version always wins over the
         // client's, and the key goes in api-key (or the front door's header), never in Authorization.
         AzureConfig? azure = target.VirtualKey?.Azure;
-        AzureDeployment? deployment = null;
         if (azure is not null)
         {
             string? alias = target.BareModel ?? facts.Model;
-            deployment = operation == "models" ? null : azure.Select(alias);
             if (deployment is null)
             {
                 refusal = GatewayError.BadRequest(operation == "models"
@@ -745,7 +724,7 @@ internal sealed class GatewayHandler(
                 log.Usage = log.Usage with { CompletionTokens = completion, Estimated = true };
             }
 
-            if (admission.Lease is { } lease && Sane(log.Usage).TotalTokens is { } total)
+            if (admission.Lease is { } lease && log.Usage.TotalTokens is { } total)
             {
                 admission.Rates = await rates.SettleAsync(lease, total, aborted);
                 RateLimitHeaders.Apply(response.Headers, admission.Rates);

@@ -5,6 +5,8 @@ namespace Portcullis.Usage;
 /// <summary>The request log record while the request is under way; the data plane fills it in step by step.</summary>
 internal sealed class RequestLogDraft(string traceId, string method, string path, DateTimeOffset startedAt)
 {
+    private TokenUsage _usage;
+
     /// <summary>The record's id, fixed from the start so the pending row and the completed one are the same row.</summary>
     public string Id { get; } = Guid.CreateVersion7().ToString();
 
@@ -27,7 +29,12 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
     public bool Stream { get; set; }
     public bool ClientAskedUsage { get; set; }
     public double LatencyMs { get; set; }
-    public TokenUsage Usage { get; set; }
+    /// <summary>The request's tokens, always <see cref="TokenUsage.Checked"/>: an upstream's numbers are not trusted.</summary>
+    public TokenUsage Usage
+    {
+        get => _usage;
+        set => _usage = value.Checked();
+    }
 
     /// <summary>The request's cost in picodollars; null while (or when) no price is known.</summary>
     public long? CostPico { get; set; }
