@@ -70,14 +70,8 @@ internal static class AdminEndpoints
         HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        Page<VirtualKeyRecord> page = await keys.ListAsync(offset, limit, cancellationToken);
-        var shaped = new Dictionary<string, object>(page.Items.Count, StringComparer.Ordinal);
-        foreach (VirtualKeyRecord record in page.Items)
-        {
-            shaped[record.Id] = AdminJson.VirtualKey(record, await BudgetsOf(record, ledger, cancellationToken));
-        }
-
-        return Results.Json(AdminJson.List(page, r => shaped[r.Id]));
+        return Results.Json(await AdminJson.ListAsync(await keys.ListAsync(offset, limit, cancellationToken),
+            async r => AdminJson.VirtualKey(r, await BudgetsOf(r, ledger, cancellationToken))));
     }
 
     private static async Task<IResult> GetVirtualKey(
@@ -162,14 +156,8 @@ internal static class AdminEndpoints
         HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        Page<ApiKeyRecord> page = await store.ListApiKeysAsync(offset, limit, cancellationToken);
-        var shaped = new Dictionary<string, object>(page.Items.Count, StringComparer.Ordinal);
-        foreach (ApiKeyRecord record in page.Items)
-        {
-            shaped[record.Id] = AdminJson.ApiKey(record, await BudgetsOf(record, ledger, cancellationToken));
-        }
-
-        return Results.Json(AdminJson.List(page, r => shaped[r.Id]));
+        return Results.Json(await AdminJson.ListAsync(await store.ListApiKeysAsync(offset, limit, cancellationToken),
+            async r => AdminJson.ApiKey(r, await BudgetsOf(r, ledger, cancellationToken))));
     }
 
     private static async Task<IResult> GetApiKey(

@@ -254,6 +254,18 @@ internal static class AdminJson
         ["detail"] = r.Detail,
     };
 
+    /// <summary>A list whose items need a lookup each (a key's live budgets), shaped one after the other.</summary>
+    public static async Task<object> ListAsync<T>(Page<T> page, Func<T, Task<object>> shape)
+    {
+        var items = new object[page.Items.Count];
+        for (int i = 0; i < items.Length; i++)
+        {
+            items[i] = await shape(page.Items[i]);
+        }
+
+        return List(new Page<object>(items, page.Total), item => item);
+    }
+
     public static object List<T>(Page<T> page, Func<T, object> shape) => new Dictionary<string, object?>
     {
         ["object"] = "list",

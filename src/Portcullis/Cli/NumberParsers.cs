@@ -6,39 +6,23 @@ namespace Portcullis.Cli;
 /// <summary>Number options that say in plain words what was wrong, instead of naming a .NET type.</summary>
 internal static class NumberParsers
 {
-    public static decimal? Decimal(ArgumentResult result)
+    public static decimal? Decimal(ArgumentResult result) =>
+        Parse<decimal>(result, "is not a number; write it like 2.5 (a dot for decimals).");
+
+    public static int? Int(ArgumentResult result) => Parse<int>(result, "is not a whole number.");
+
+    public static long? Long(ArgumentResult result) => Parse<long>(result, "is not a whole number.");
+
+    private static T? Parse<T>(ArgumentResult result, string problem)
+        where T : struct, IParsable<T>
     {
         string text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
-        if (decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out decimal value))
+        if (T.TryParse(text, CultureInfo.InvariantCulture, out T value))
         {
             return value;
         }
 
-        result.AddError($"'{text}' is not a number; write it like 2.5 (a dot for decimals).");
-        return null;
-    }
-
-    public static int? Int(ArgumentResult result)
-    {
-        string text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
-        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a whole number.");
-        return null;
-    }
-
-    public static long? Long(ArgumentResult result)
-    {
-        string text = result.Tokens.Count == 0 ? "" : result.Tokens[0].Value;
-        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
-        {
-            return value;
-        }
-
-        result.AddError($"'{text}' is not a whole number.");
+        result.AddError($"'{text}' {problem}");
         return null;
     }
 }
