@@ -4,6 +4,7 @@ using Portcullis.Forwarding;
 using Portcullis.Hosting;
 using Portcullis.Limits;
 using Portcullis.Pricing;
+using Portcullis.Storage;
 using Portcullis.Usage.Tokens;
 
 namespace Portcullis.Governance;
@@ -23,29 +24,37 @@ internal sealed class AdmissionGate(
     {
         // Listing models costs nothing: only request rate limits apply to it.
         bool metered = operation != "models";
-        IReadOnlyList<UsageLimit> keyBudgets = metered ? target.VirtualKey?.Record.UsageLimits ?? [] : [];
-        IReadOnlyList<UsageLimit> callerBudgets = metered ? caller.Record.UsageLimits : [];
-        IReadOnlyList<RateLimit> keyRates = target.VirtualKey?.Record.RateLimits ?? [];
-        IReadOnlyList<RateLimit> callerRates = caller.Record.RateLimits;
+        List<GovernedLevel>? levels = LevelsOf(caller, target);
+        int budgetCount = 0;
+        int rateCount = 0;
+        bool costBudget = false;
+        bool tokenRates = false;
+        for (int i = 0; i < (levels?.Count ?? 0); i++)
+        {
+            GovernedLevel level = levels![i];
+            budgetCount += metered ? level.Budgets.Count : 0;
+            rateCount += level.Rates.Count;
+            costBudget |= metered && HasCost(level.Budgets);
+            tokenRates |= metered && HasTokens(level.Rates);
+        }
+
         ModelPrice? price = metered ? pricing.Find(target.VirtualKey?.Record.Slug, model) : null;
-        if (keyBudgets.Count + callerBudgets.Count + keyRates.Count + callerRates.Count == 0)
+        if (budgetCount + rateCount == 0)
         {
             return price is null ? Admission.Free : new Admission { Price = price };
         }
 
         // 1. A cost budget needs a price: an unpriced model is refused, never counted as free.
-        bool costBudget = HasCost(keyBudgets) || HasCost(callerBudgets);
         if (costBudget && price is null)
         {
             return new Admission { Refusal = PriceMissing(model, target.VirtualKey?.Record.Slug) };
         }
 
         // 2. The worst case: the input tokens counted here, and the most output the request may ask for, n times.
-        bool tokenRates = metered && (HasTokens(keyRates) || HasTokens(callerRates));
         int? promptTokens = null;
         long worstTokens = 0;
         long worstCost = 0;
-        if (keyBudgets.Count + callerBudgets.Count > 0 || tokenRates)
+        if (budgetCount > 0 || tokenRates)
         {
             ReadOnlySpan<byte> span = body.Span;
             promptTokens = span.IsEmpty ? 0 : PromptTokenCounter.Count(operation, model, span);
@@ -68,15 +77,14 @@ internal sealed class AdmissionGate(
 
         // 3. Budgets: every one in one atomic step.
         BudgetReservation reservation = BudgetReservation.None;
-        if (keyBudgets.Count + callerBudgets.Count > 0)
+        if (budgetCount > 0)
         {
-            var claims = new List<BudgetClaim>(keyBudgets.Count + callerBudgets.Count);
-            if (target.VirtualKey is { } key)
+            var claims = new List<BudgetClaim>(budgetCount);
+            foreach (GovernedLevel level in levels!)
             {
-                AddClaims(claims, BudgetOwner.ForVirtualKey(key.Record.Id, key.Record.Slug), keyBudgets, worstCost, worstTokens);
+                AddClaims(claims, level.Owner, level.Budgets, worstCost, worstTokens);
             }
 
-            AddClaims(claims, BudgetOwner.ForApiKey(caller.KeyId), callerBudgets, worstCost, worstTokens);
             BudgetDecision decision = await ledger.ReserveAsync(claims, cancellationToken);
             if (decision.Refusal is { } refusal)
             {
@@ -90,24 +98,18 @@ internal sealed class AdmissionGate(
             reservation = decision.Reservation!;
         }
 
-        // 4. Rate limits, the virtual key's and the caller's together.
+        // 4. Rate limits of every level together.
         RateLease? lease = null;
         RateSnapshot? snapshot = null;
-        if (keyRates.Count + callerRates.Count > 0)
+        if (rateCount > 0)
         {
-            var rules = new List<RateLimitRule>(keyRates.Count + callerRates.Count);
-            if (target.VirtualKey is { } key)
+            var rules = new List<RateLimitRule>(rateCount);
+            foreach (GovernedLevel level in levels!)
             {
-                foreach (RateLimit limit in keyRates)
+                foreach (RateLimit limit in level.Rates)
                 {
-                    rules.Add(new RateLimitRule("vk:" + key.Record.Id, limit, $"virtual key '{key.Record.Slug}'",
-                        "virtual_key_rate_limit_error"));
+                    rules.Add(new RateLimitRule(level.Owner.CounterKey, limit, level.Owner.Describe(), level.Owner.RateErrorType));
                 }
-            }
-
-            foreach (RateLimit limit in callerRates)
-            {
-                rules.Add(new RateLimitRule("ak:" + caller.KeyId, limit, $"API key '{caller.KeyId}'", "api_key_rate_limit_error"));
             }
 
             RateDecision decision;
@@ -145,6 +147,25 @@ internal sealed class AdmissionGate(
             Price = price,
             PromptTokens = promptTokens,
         };
+    }
+
+    // The levels in the reference's order of checks: the virtual key or provider, then the calling API key.
+    private static List<GovernedLevel>? LevelsOf(Caller caller, Target target)
+    {
+        List<GovernedLevel>? levels = null;
+        if (target.VirtualKey is { } key && (key.Record.UsageLimits.Count + key.Record.RateLimits.Count) > 0)
+        {
+            (levels ??= new(2)).Add(new GovernedLevel(
+                BudgetOwner.ForVirtualKey(key.Record.Id, key.Record.Slug), key.Record.UsageLimits, key.Record.RateLimits));
+        }
+
+        ApiKeyRecord record = caller.Record;
+        if (record.UsageLimits.Count + record.RateLimits.Count > 0)
+        {
+            (levels ??= new(2)).Add(new GovernedLevel(BudgetOwner.ForApiKey(caller.KeyId), record.UsageLimits, record.RateLimits));
+        }
+
+        return levels;
     }
 
     private static void AddClaims(

@@ -14,7 +14,7 @@ internal static class BudgetMessages
         BudgetClaim claim = refusal.Claim;
         UsageLimit limit = claim.Limit;
         string kind = limit.Type == UsageLimitType.Cost ? "cost" : "token";
-        string type = claim.Owner.Kind == BudgetOwner.VirtualKey ? "virtual_key_exhaust_error" : "api_key_exhaust_error";
+        string type = claim.Owner.ExhaustErrorType;
         string reset = refusal.NextResetAt is { } next
             ? $" It resets at {next.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}."
             : " It does not reset on its own: raise credit_limit or update the key with reset_usage: true.";
