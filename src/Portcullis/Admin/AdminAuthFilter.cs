@@ -5,7 +5,7 @@ using Portcullis.ApiKeys;
 namespace Portcullis.Admin;
 
 /// <summary>Authenticates the admin key of a control-plane call, checks the route's scope, and writes refusals.</summary>
-internal sealed class AdminAuthFilter(string scope) : IEndpointFilter
+internal sealed class AdminAuthFilter(AdminScope required) : IEndpointFilter
 {
     public const string CallerItem = "portcullis.caller";
 
@@ -29,9 +29,14 @@ internal sealed class AdminAuthFilter(string scope) : IEndpointFilter
             return Problem(new AdminProblem(401, "AB05", "Unauthorised Request: send an admin key in x-portkey-api-key."));
         }
 
-        if (!caller.Has(scope))
+        if (!caller.Has(required.Scope))
         {
-            return Problem(new AdminProblem(403, "AB03", $"Forbidden: this API key lacks the {scope} scope."));
+            return Problem(new AdminProblem(403, "AB03", $"Forbidden: this API key lacks the {required.Scope} scope."));
+        }
+
+        if (required.OrganisationOnly && !caller.IsOrganisation)
+        {
+            return Problem(new AdminProblem(403, "AB03", "Forbidden: only organisation keys may call this route."));
         }
 
         http.Items[CallerItem] = caller;

@@ -35,15 +35,12 @@ internal static class AdminEndpoints
         v1.MapDelete("/api-keys/{id}", DeleteApiKey).WithScope(Scopes.ApiKeysDelete);
 
         v1.MapGet("/logs", ListLogs).WithScope(Scopes.LogsList);
-        v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList);
+        v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList, organisationOnly: true);
         UsageEndpoints.Map(v1);
         v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage);
         v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage);
         v1.MapPricing();
     }
-
-    private static RouteHandlerBuilder WithScope(this RouteHandlerBuilder builder, string scope) =>
-        builder.AddEndpointFilter(new AdminAuthFilter(scope));
 
     private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
 

@@ -23,9 +23,9 @@ internal static class PricingEndpoints
 
     public static void MapPricing(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/admin/pricing", ListPrices).AddEndpointFilter(new AdminAuthFilter(Scopes.PricingRead));
-        v1.MapPut("/admin/pricing", SetPrice).AddEndpointFilter(new AdminAuthFilter(Scopes.PricingWrite));
-        v1.MapDelete("/admin/pricing", DeletePrice).AddEndpointFilter(new AdminAuthFilter(Scopes.PricingWrite));
+        v1.MapGet("/admin/pricing", ListPrices).WithScope(Scopes.PricingRead);
+        v1.MapPut("/admin/pricing", SetPrice).WithScope(Scopes.PricingWrite);
+        v1.MapDelete("/admin/pricing", DeletePrice).WithScope(Scopes.PricingWrite);
     }
 
     // Without filters: the organisation's price of every model (override, else shipped), then each virtual key's own

@@ -26,7 +26,7 @@ internal static class UsageEndpoints
     };
 
     public static void Map(RouteGroupBuilder v1) =>
-        v1.MapGet("/admin/usage", Summarize).AddEndpointFilter(new AdminAuthFilter(Scopes.UsageRead));
+        v1.MapGet("/admin/usage", Summarize).WithScope(Scopes.UsageRead);
 
     private static async Task<IResult> Summarize(
         HttpContext context, IGatewayStore store, TimeProvider time, CancellationToken cancellationToken)
