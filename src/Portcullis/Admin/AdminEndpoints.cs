@@ -9,6 +9,7 @@ using Portcullis.Limits;
 using Portcullis.Storage;
 using Portcullis.Vault;
 using Portcullis.VirtualKeys;
+using Portcullis.Workspaces;
 
 namespace Portcullis.Admin;
 
@@ -37,18 +38,37 @@ internal static class AdminEndpoints
         v1.MapGet("/logs", ListLogs).WithScope(Scopes.LogsList);
         v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList, organisationOnly: true);
         UsageEndpoints.Map(v1);
-        v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage);
-        v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage);
+        v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage, organisationOnly: true);
+        v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage, organisationOnly: true);
         v1.MapPricing();
+        v1.MapWorkspaces();
     }
 
     private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
 
     private static async Task<IResult> CreateVirtualKey(
-        HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit, CancellationToken cancellationToken)
+        HttpContext context, VirtualKeyService keys, WorkspaceAccess access, IUsageLedger ledger, AuditTrail audit,
+        CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        VirtualKeyRecord record = await keys.CreateAsync(ReadInput(body), cancellationToken);
+        Caller actor = Actor(context);
+        string workspace = await access.TargetWorkspaceAsync(actor, AdminJson.String(body, "workspace_id"), cancellationToken);
+        if (AdminJson.String(body, "share_key_with") is { } sharedSlug &&
+            await keys.GetAsync(sharedSlug, cancellationToken) is { } shared)
+        {
+            // Another workspace's key is answered as if it did not exist; a reachable one must be in the same workspace.
+            if (!WorkspaceAccess.CanSee(actor, shared))
+            {
+                throw AdminProblem.Validation($"share_key_with: virtual key '{sharedSlug}' does not exist.");
+            }
+
+            if (shared.WorkspaceId != workspace)
+            {
+                throw AdminProblem.Validation($"share_key_with: virtual key '{sharedSlug}' is in another workspace.");
+            }
+        }
+
+        VirtualKeyRecord record = await keys.CreateAsync(ReadInput(body, workspace), cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage: false, cancellationToken);
         await audit.RecordAsync(Actor(context).KeyId, "virtual_key.create", "virtual-key", record.Slug,
@@ -64,23 +84,41 @@ internal static class AdminEndpoints
     }
 
     private static async Task<IResult> ListVirtualKeys(
-        HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken)
+        HttpContext context, IGatewayStore store, WorkspaceAccess access, IUsageLedger ledger,
+        CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(await AdminJson.ListAsync(await keys.ListAsync(offset, limit, cancellationToken),
+        string? workspace = await access.ListScopeAsync(
+            Actor(context), RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
+        return Results.Json(await AdminJson.ListAsync(
+            await store.ListVirtualKeysAsync(workspace, offset, limit, cancellationToken),
             async r => AdminJson.VirtualKey(r, await BudgetsOf(r, ledger, cancellationToken))));
     }
 
     private static async Task<IResult> GetVirtualKey(
-        string slug, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        await VirtualKeyJsonAsync(
-            await keys.GetAsync(slug, cancellationToken) ?? throw AdminProblem.NotFound($"Virtual key '{slug}'"), ledger,
+        string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        await VirtualKeyJsonAsync(await ReachableVirtualKeyAsync(Actor(context), slug, keys, cancellationToken), ledger,
             cancellationToken);
+
+    // A virtual key of a workspace the caller cannot reach answers exactly as an unknown slug.
+    private static async Task<VirtualKeyRecord> ReachableVirtualKeyAsync(
+        Caller actor, string slug, VirtualKeyService keys, CancellationToken cancellationToken) =>
+        await keys.GetAsync(slug, cancellationToken) is { } record && WorkspaceAccess.CanSee(actor, record)
+            ? record
+            : throw AdminProblem.NotFound($"Virtual key '{slug}'");
+
+    // An API key the caller may not see (another workspace's, or an organisation key) answers as an unknown id.
+    private static async Task<ApiKeyRecord> VisibleApiKeyAsync(
+        Caller actor, string id, IGatewayStore store, CancellationToken cancellationToken) =>
+        await store.GetApiKeyAsync(id, cancellationToken) is { } record && WorkspaceAccess.CanSee(actor, record)
+            ? record
+            : throw AdminProblem.NotFound($"API key '{id}'");
 
     private static async Task<IResult> UpdateVirtualKey(
         string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
+        await ReachableVirtualKeyAsync(Actor(context), slug, keys, cancellationToken);
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         bool resetUsage = LimitsInput.ResetUsage(body);
         VirtualKeyRecord record = await keys.UpdateAsync(slug, ReadInput(body), cancellationToken);
@@ -96,8 +134,8 @@ internal static class AdminEndpoints
         AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        VirtualKeyRecord? existing = await keys.GetAsync(slug, cancellationToken);
-        if (existing is null || !await keys.DeleteAsync(slug, cancellationToken))
+        VirtualKeyRecord existing = await ReachableVirtualKeyAsync(Actor(context), slug, keys, cancellationToken);
+        if (!await keys.DeleteAsync(slug, cancellationToken))
         {
             throw AdminProblem.NotFound($"Virtual key '{slug}'");
         }
@@ -111,8 +149,8 @@ internal static class AdminEndpoints
     }
 
     private static async Task<IResult> CreateApiKey(
-        string type, string subType, HttpContext context, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
-        CancellationToken cancellationToken)
+        string type, string subType, HttpContext context, ApiKeyService apiKeys, WorkspaceAccess access,
+        IUsageLedger ledger, AuditTrail audit, CancellationToken cancellationToken)
     {
         string kind = $"{type}-{subType}";
         if (!ApiKeyService.Types.Contains(kind))
@@ -130,12 +168,23 @@ internal static class AdminEndpoints
         }
         Caller actor = Actor(context);
         RequireGrantable(actor, scopes);
+
+        // Workspace keys make workspace keys in their own workspace; organisation keys belong to the organisation,
+        // which Portcullis files under the default workspace.
+        bool workspaceKind = WorkspaceAccess.IsWorkspaceType(kind);
+        if (!workspaceKind && !actor.IsOrganisation)
+        {
+            throw new AdminProblem(403, "AB03", "Only organisation keys may create organisation keys.");
+        }
+
+        string workspace = workspaceKind
+            ? await access.TargetWorkspaceAsync(actor, AdminJson.String(body, "workspace_id"), cancellationToken)
+            : WorkspaceService.DefaultId;
         IReadOnlyList<UsageLimit> usageLimits = LimitsInput.UsageLimits(body) ?? [];
         IReadOnlyList<RateLimit> rateLimits = LimitsInput.RateLimits(body) ?? [];
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
             name, kind, scopes, AdminJson.String(body, "description"),
-            AdminJson.String(body, "workspace_id") ?? ApiKeyService.DefaultWorkspace,
-            AdminJson.Time(body, "expires_at"), cancellationToken, limits: (usageLimits, rateLimits));
+            workspace, AdminJson.Time(body, "expires_at"), cancellationToken, limits: (usageLimits, rateLimits));
         await ledger.ConfigureAsync(BudgetOwner.ForApiKey(record.Id), usageLimits, resetUsage: false, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, Changed(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
@@ -150,28 +199,34 @@ internal static class AdminEndpoints
     }
 
     private static async Task<IResult> ListApiKeys(
-        HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken)
+        HttpContext context, IGatewayStore store, WorkspaceAccess access, IUsageLedger ledger,
+        CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        return Results.Json(await AdminJson.ListAsync(await store.ListApiKeysAsync(offset, limit, cancellationToken),
+        Caller actor = Actor(context);
+        string? workspace = await access.ListScopeAsync(
+            actor, RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
+        Page<ApiKeyRecord> page = await store.ListApiKeysAsync(
+            workspace, workspaceTypesOnly: !actor.IsOrganisation, offset, limit, cancellationToken);
+        return Results.Json(await AdminJson.ListAsync(page,
             async r => AdminJson.ApiKey(r, await BudgetsOf(r, ledger, cancellationToken))));
     }
 
     private static async Task<IResult> GetApiKey(
-        string id, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        await ApiKeyJsonAsync(
-            await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'"), ledger,
+        string id, HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        await ApiKeyJsonAsync(await VisibleApiKeyAsync(Actor(context), id, store, cancellationToken), ledger,
             cancellationToken);
 
     private static async Task<IResult> UpdateApiKey(
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
+        Caller actor = Actor(context);
+        await VisibleApiKeyAsync(actor, id, store, cancellationToken);
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         IReadOnlyList<UsageLimit>? usageLimits = LimitsInput.UsageLimits(body);
         IReadOnlyList<RateLimit>? rateLimits = LimitsInput.RateLimits(body);
         bool resetUsage = LimitsInput.ResetUsage(body);
-        Caller actor = Actor(context);
         string? name = AdminJson.String(body, "name") is { } given ? AdminJson.Name(given) : null;
 
         IReadOnlyList<string>? scopes = AdminJson.StringList(body, "scopes") is { } listed ? ValidScopes(listed) : null;
@@ -244,7 +299,7 @@ internal static class AdminEndpoints
         await apiKeys.AdminChanges.WaitAsync(cancellationToken);
         try
         {
-            ApiKeyRecord target = await store.GetApiKeyAsync(id, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
+            ApiKeyRecord target = await VisibleApiKeyAsync(actor, id, store, cancellationToken);
             RequireOutranks(actor, target);
             await RequireAnotherAdminAsync(store, apiKeys, id, cancellationToken);
             if (!await apiKeys.DeleteAsync(id, cancellationToken))
@@ -309,10 +364,11 @@ internal static class AdminEndpoints
         }
     }
 
-    private static async Task<IResult> ListLogs(HttpContext context, IGatewayStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> ListLogs(
+        HttpContext context, IGatewayStore store, WorkspaceAccess access, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        RequestLogFilter filter = RequestLogQuery.Read(context.Request);
+        RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, Actor(context), access, cancellationToken);
         return Results.Json(AdminJson.List(
             await store.ListRequestLogsAsync(filter, offset, limit, cancellationToken), AdminJson.RequestLog));
     }
@@ -373,7 +429,7 @@ internal static class AdminEndpoints
         });
     }
 
-    private static VirtualKeyInput ReadInput(JsonElement body) => new()
+    private static VirtualKeyInput ReadInput(JsonElement body, string? workspaceId = null) => new()
     {
         Name = AdminJson.String(body, "name"),
         Provider = AdminJson.String(body, "provider"),
@@ -387,7 +443,7 @@ internal static class AdminEndpoints
         Status = AdminJson.String(body, "status"),
         ExpiresAt = AdminJson.Time(body, "expires_at"),
         ExpiresAtGiven = AdminJson.Has(body, "expires_at"),
-        WorkspaceId = AdminJson.String(body, "workspace_id"),
+        WorkspaceId = workspaceId,
         Azure = Providers.AzureConfigRules.Read(body),
         UsageLimits = LimitsInput.UsageLimits(body),
         RateLimits = LimitsInput.RateLimits(body),

@@ -40,13 +40,19 @@ internal static class PricingEndpoints
             throw AdminProblem.Validation($"model {problem}.");
         }
 
-        if (slug is not null && await store.GetVirtualKeyAsync(slug, cancellationToken) is null)
-        {
-            throw AdminProblem.NotFound($"Virtual key '{slug}'");
-        }
+        Caller caller = Actor(context);
+        await RequireReachableAsync(caller, slug, store, cancellationToken);
 
+        // A workspace key sees the organisation's prices (they apply to it) and its own workspace's keys' prices.
         PriceTable table = pricing.Current;
         string[] keys = table.VirtualKeys.Order(StringComparer.Ordinal).ToArray();
+        if (!caller.IsOrganisation)
+        {
+            Page<VirtualKeyRecord> own = await store.ListVirtualKeysAsync(caller.WorkspaceId, 0, 100_000, cancellationToken);
+            var reachable = own.Items.Select(k => k.Slug).ToHashSet(StringComparer.Ordinal);
+            keys = keys.Where(reachable.Contains).ToArray();
+        }
+
         IReadOnlyList<PriceEntry> rows = (slug, model) switch
         {
             (not null, not null) => [.. Found(table.Resolve(slug, model))],
@@ -81,6 +87,7 @@ internal static class PricingEndpoints
 
         string model = RequireModel(AdminJson.String(body, "model"));
         string? slug = AdminJson.String(body, "virtual_key");
+        RequireOrganisationFor(Actor(context), slug);
         if (slug is { Length: 0 })
         {
             throw AdminProblem.Validation(
@@ -100,10 +107,7 @@ internal static class PricingEndpoints
         int? maxOutput = MaxOutputTokens(body);
 
         // 2. Store it; the catalog swaps the new table in before answering, so the next request pays the new price.
-        if (slug is not null && await store.GetVirtualKeyAsync(slug, cancellationToken) is null)
-        {
-            throw AdminProblem.NotFound($"Virtual key '{slug}'");
-        }
+        await RequireReachableAsync(Actor(context), slug, store, cancellationToken);
 
         var price = new ModelPrice(Money.PerMillionToPerToken(input), Money.PerMillionToPerToken(cached),
             Money.PerMillionToPerToken(output), maxOutput);
@@ -117,10 +121,13 @@ internal static class PricingEndpoints
     }
 
     private static async Task<IResult> DeletePrice(
-        HttpContext context, PricingCatalog pricing, AuditTrail audit, CancellationToken cancellationToken)
+        HttpContext context, PricingCatalog pricing, IGatewayStore store, AuditTrail audit,
+        CancellationToken cancellationToken)
     {
         string model = RequireModel(Query(context.Request, "model"));
         string? slug = Query(context.Request, "virtual_key");
+        RequireOrganisationFor(Actor(context), slug);
+        await RequireReachableAsync(Actor(context), slug, store, cancellationToken);
         if (!await pricing.RemoveAsync(slug, model, cancellationToken))
         {
             throw AdminProblem.NotFound(slug is null
@@ -158,6 +165,31 @@ internal static class PricingEndpoints
         },
         ["updated_at"] = entry.UpdatedAt,
     };
+
+    // Organisation-wide prices (no virtual key) are changed by organisation keys only; a virtual key of a workspace
+    // the caller cannot reach answers as an unknown one.
+    private static async Task RequireReachableAsync(
+        Caller caller, string? slug, IGatewayStore store, CancellationToken cancellationToken)
+    {
+        if (slug is null)
+        {
+            return;
+        }
+
+        if (await store.GetVirtualKeyAsync(slug, cancellationToken) is not { } key || !caller.CanReach(key.WorkspaceId))
+        {
+            throw AdminProblem.NotFound($"Virtual key '{slug}'");
+        }
+    }
+
+    private static void RequireOrganisationFor(Caller caller, string? slug)
+    {
+        if (slug is null && !caller.IsOrganisation)
+        {
+            throw new AdminProblem(403, "AB03", "Only organisation keys may change organisation-wide prices; " +
+                "name a virtual key of your workspace with virtual_key.");
+        }
+    }
 
     private static PriceEntry[] Found(PriceEntry? entry) => entry is null ? [] : [entry];
 

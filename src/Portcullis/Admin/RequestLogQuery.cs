@@ -6,7 +6,7 @@ namespace Portcullis.Admin;
 
 /// <summary>
 /// Reads the filter shared by <c>GET /v1/logs</c> and <c>GET /v1/admin/usage</c> from the query string:
-/// <c>virtual_key</c>, <c>api_key_id</c>, <c>model</c> (exact matches), <c>from</c> (inclusive) and <c>to</c>
+/// <c>virtual_key</c>, <c>api_key_id</c>, <c>model</c>, <c>workspace_id</c> (exact matches), <c>from</c> (inclusive) and <c>to</c>
 /// (exclusive) as ISO 8601. An empty value counts as not given.
 /// </summary>
 internal static class RequestLogQuery
@@ -34,6 +34,18 @@ internal static class RequestLogQuery
                 : pending == "false" ? false
                 : throw AdminProblem.Validation("include_pending must be true or false.")),
         };
+    }
+
+    /// <summary>
+    /// <see cref="Read"/>, narrowed to what the caller may see: a workspace key reads its own workspace's records only;
+    /// an organisation key reads all, or the workspace named by <c>workspace_id</c>.
+    /// </summary>
+    public static async Task<RequestLogFilter> ReadScopedAsync(
+        HttpRequest request, ApiKeys.Caller caller, Workspaces.WorkspaceAccess access, CancellationToken cancellationToken)
+    {
+        RequestLogFilter filter = Read(request);
+        string? workspace = await access.ListScopeAsync(caller, Value(request, "workspace_id"), cancellationToken);
+        return filter with { WorkspaceId = workspace };
     }
 
     /// <summary>A single query parameter, or null when absent or empty; given twice or overlong, a validation error.</summary>

@@ -29,7 +29,8 @@ internal static class UsageEndpoints
         v1.MapGet("/admin/usage", Summarize).WithScope(Scopes.UsageRead);
 
     private static async Task<IResult> Summarize(
-        HttpContext context, IGatewayStore store, TimeProvider time, CancellationToken cancellationToken)
+        HttpContext context, IGatewayStore store, Workspaces.WorkspaceAccess access, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         // 1. What to group by; per virtual key unless asked otherwise.
         string groupBy = RequestLogQuery.Value(context.Request, "group_by") ?? "virtual_key";
@@ -39,7 +40,8 @@ internal static class UsageEndpoints
         }
 
         // 2. The window: a missing end is now, a missing start is 30 days before the end.
-        RequestLogFilter filter = RequestLogQuery.Read(context.Request);
+        var caller = (Caller)context.Items[AdminAuthFilter.CallerItem]!;
+        RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, caller, access, cancellationToken);
         DateTimeOffset to = (filter.To ?? time.GetUtcNow()).ToUniversalTime();
         DateTimeOffset from = (filter.From ?? to - DefaultWindow).ToUniversalTime();
         if (from >= to)

@@ -35,10 +35,18 @@ internal static class Scopes
     public const string PricingRead = "pricing.read";
     public const string PricingWrite = "pricing.write";
 
+    /// <summary>Portkey's workspace scopes. Create and delete are for organisation keys only.</summary>
+    public const string WorkspacesCreate = "workspaces.create";
+    public const string WorkspacesRead = "workspaces.read";
+    public const string WorkspacesList = "workspaces.list";
+    public const string WorkspacesUpdate = "workspaces.update";
+    public const string WorkspacesDelete = "workspaces.delete";
+
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
         All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
         VirtualKeysUpdate, VirtualKeysDelete, ApiKeysCreate, ApiKeysRead, ApiKeysList, ApiKeysUpdate, ApiKeysDelete,
         LogsList, AuditLogsList, UsageRead, VaultManage, "completions.read", PricingRead, PricingWrite,
+        WorkspacesCreate, WorkspacesRead, WorkspacesList, WorkspacesUpdate, WorkspacesDelete,
     };
 }

@@ -82,6 +82,7 @@ internal sealed class GatewayHandler(
             }
 
             log.ApiKeyId = caller.KeyId;
+            log.WorkspaceId = caller.WorkspaceId;
             int hops = int.TryParse(request.Headers[HopsHeader], out int h) ? Math.Max(h, 0) : 0;
             if (hops >= MaxHops)
             {
@@ -116,7 +117,7 @@ internal sealed class GatewayHandler(
 
             // 3. Resolve the target: a virtual key, or pass-through.
             string? model = facts.Model ?? (string?)request.Query["model"];
-            Target target = await targets.ResolveAsync(request, model, providerCredential, aborted);
+            Target target = await targets.ResolveAsync(request, model, providerCredential, caller, aborted);
             if (target.Error is { } targetError)
             {
                 await RefuseAsync(context, log, targetError);
@@ -125,6 +126,7 @@ internal sealed class GatewayHandler(
 
             log.Provider = target.Provider;
             log.VirtualKeySlug = target.VirtualKey?.Record.Slug;
+            log.WorkspaceId = target.VirtualKey?.Record.WorkspaceId ?? caller.WorkspaceId;
             log.Model = Truncate(target.BareModel ?? model, 256);
             response.Headers[GatewayResponses.ProviderHeader] = target.Provider;
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Portcullis.ApiKeys;
 using Portcullis.Providers;
 using Portcullis.VirtualKeys;
 
@@ -7,12 +8,14 @@ namespace Portcullis.Forwarding;
 /// <summary>
 /// Picks the target of a request, in Portkey's order: <c>x-portkey-provider: @slug</c>, then
 /// <c>x-portkey-virtual-key</c>, then a body model <c>@slug/model</c>, then <c>x-portkey-provider: id</c> for
-/// pass-through. A body model of the form <c>@slug/model</c> is always forwarded as the bare model.
+/// pass-through. A body model of the form <c>@slug/model</c> is always forwarded as the bare model. A slug in a
+/// workspace the caller cannot reach is answered exactly as an unknown slug.
 /// </summary>
 internal sealed class TargetResolver(VirtualKeyService virtualKeys, ProviderCatalog providers, AddressPolicy addresses)
 {
     public async ValueTask<Target> ResolveAsync(
-        HttpRequest request, string? bodyModel, string? providerCredential, CancellationToken cancellationToken)
+        HttpRequest request, string? bodyModel, string? providerCredential, Caller caller,
+        CancellationToken cancellationToken)
     {
         string? providerHeader = Header(request, "x-portkey-provider");
         string? virtualKeyHeader = Header(request, "x-portkey-virtual-key");
@@ -43,7 +46,7 @@ internal sealed class TargetResolver(VirtualKeyService virtualKeys, ProviderCata
         if (slug is not null)
         {
             ResolvedVirtualKey? key = slug.Length == 0 ? null : await virtualKeys.ResolveAsync(slug, cancellationToken);
-            return key is null
+            return key is null || !caller.CanReach(key.Record.WorkspaceId)
                 ? Target.Refused(GatewayError.BadRequest(
                     $"Following keys are not valid: {(slug.Length > 100 ? slug[..100] + "..." : slug)}", "invalid_virtual_key"))
                 : new Target(key.Record.Provider, key.BaseUrl, key, null, bareModel, null);

@@ -6,17 +6,19 @@ using Portcullis.Limits;
 using Portcullis.Pricing;
 using Portcullis.Storage;
 using Portcullis.Usage.Tokens;
+using Portcullis.Workspaces;
 
 namespace Portcullis.Governance;
 
 /// <summary>
-/// Step 5 of the data plane: every budget and rate limit that applies to a request (its virtual key's and its API
-/// key's) is checked before the upstream call. Budgets reserve the request's worst-case cost or tokens, all in one
+/// Step 5 of the data plane: every budget and rate limit that applies to a request (its virtual key's, its API key's
+/// and its workspace's) is checked before the upstream call. Budgets reserve the request's worst-case cost or tokens, all in one
 /// atomic step; rate limits take one request and the expected tokens. Either refuses the whole request, and a budget
 /// reservation is given back when a rate limit refuses.
 /// </summary>
 internal sealed class AdmissionGate(
-    IUsageLedger ledger, IRateLimitCounters rates, PricingCatalog pricing, GatewayOptions options, TimeProvider time)
+    IUsageLedger ledger, IRateLimitCounters rates, PricingCatalog pricing, GatewayOptions options, TimeProvider time,
+    WorkspaceService workspaces)
 {
     public async ValueTask<Admission> AdmitAsync(
         Caller caller, Target target, string operation, string? model, ReadOnlyMemory<byte> body,
@@ -24,7 +26,10 @@ internal sealed class AdmissionGate(
     {
         // Listing models costs nothing: only request rate limits apply to it.
         bool metered = operation != "models";
-        List<GovernedLevel>? levels = LevelsOf(caller, target);
+        // The request's workspace is its virtual key's, or the caller's own for pass-through (cached records).
+        WorkspaceRecord? workspace = await workspaces.FindAsync(
+            target.VirtualKey?.Record.WorkspaceId ?? caller.WorkspaceId, cancellationToken);
+        List<GovernedLevel>? levels = LevelsOf(caller, target, workspace);
         int budgetCount = 0;
         int rateCount = 0;
         bool costBudget = false;
@@ -149,8 +154,8 @@ internal sealed class AdmissionGate(
         };
     }
 
-    // The levels in the reference's order of checks: the virtual key or provider, then the calling API key.
-    private static List<GovernedLevel>? LevelsOf(Caller caller, Target target)
+    // The levels in the reference's order of checks: the virtual key or provider, the calling API key, the workspace.
+    private static List<GovernedLevel>? LevelsOf(Caller caller, Target target, WorkspaceRecord? workspace)
     {
         List<GovernedLevel>? levels = null;
         if (target.VirtualKey is { } key && (key.Record.UsageLimits.Count + key.Record.RateLimits.Count) > 0)
@@ -163,6 +168,12 @@ internal sealed class AdmissionGate(
         if (record.UsageLimits.Count + record.RateLimits.Count > 0)
         {
             (levels ??= new(2)).Add(new GovernedLevel(BudgetOwner.ForApiKey(caller.KeyId), record.UsageLimits, record.RateLimits));
+        }
+
+        if (workspace is not null && workspace.UsageLimits.Count + workspace.RateLimits.Count > 0)
+        {
+            (levels ??= new(3)).Add(new GovernedLevel(
+                BudgetOwner.ForWorkspace(workspace.Id), workspace.UsageLimits, workspace.RateLimits));
         }
 
         return levels;

@@ -21,6 +21,7 @@ using Portcullis.Storage.Sqlite;
 using Portcullis.Usage;
 using Portcullis.Vault;
 using Portcullis.VirtualKeys;
+using Portcullis.Workspaces;
 
 namespace Portcullis.Hosting;
 
@@ -93,6 +94,8 @@ public static class GatewayHost
         // 2. The pepper of the API-key hash lives sealed in the vault, so it follows master-key rotation.
         var hasher = new ApiKeyHasher(await LoadPepperAsync(store, vault, time, cancellationToken));
         var apiKeys = new ApiKeyService(store, hasher, time);
+        var workspaces = new WorkspaceService(store, time);
+        await workspaces.EnsureDefaultAsync(cancellationToken);
         string? generatedAdminKey = await EnsureAdminKeyAsync(store, apiKeys, options, cancellationToken);
 
         // 3. Services shared by the data plane, the admin API and (through the admin API) the CLI.
@@ -112,6 +115,8 @@ public static class GatewayHost
         builder.Services.AddSingleton(addresses);
         builder.Services.AddSingleton(_ => UpstreamClientFactory.Create(options, addresses));
         builder.Services.AddSingleton<VirtualKeyService>();
+        builder.Services.AddSingleton(workspaces);
+        builder.Services.AddSingleton<WorkspaceAccess>();
         builder.Services.AddSingleton<TargetResolver>();
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<RequestLogWriter>();

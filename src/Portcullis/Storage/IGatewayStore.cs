@@ -110,4 +110,34 @@ internal interface IGatewayStore
     Task<bool> UpsertModelPriceAsync(ModelPriceRecord record, CancellationToken cancellationToken);
 
     Task<bool> DeleteModelPriceAsync(string scope, string model, CancellationToken cancellationToken);
+
+    /// <summary>Stores a workspace unless one with its id exists; returns whether this call stored it.</summary>
+    Task<bool> InsertWorkspaceAsync(WorkspaceRecord record, CancellationToken cancellationToken);
+
+    Task<WorkspaceRecord?> GetWorkspaceAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Workspaces oldest first; <paramref name="onlyId"/> narrows to one, <paramref name="nameContains"/> by name.</summary>
+    Task<Page<WorkspaceRecord>> ListWorkspacesAsync(
+        string? onlyId, string? nameContains, int offset, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Updates a workspace if it is still as last read (compare-and-set on <c>updated_at</c>).</summary>
+    Task<bool> UpdateWorkspaceAsync(WorkspaceRecord record, DateTimeOffset expectedUpdatedAt, CancellationToken cancellationToken);
+
+    /// <summary>The virtual keys (providers included) and API keys a workspace holds.</summary>
+    Task<WorkspaceContents> GetWorkspaceContentsAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes a workspace in one transaction. While it holds keys and <paramref name="cascade"/> is false nothing is
+    /// deleted and the contents are returned; with cascade its virtual keys, their prices and secrets, and its API keys
+    /// go with it (request logs stay). Returns what it held, or null when there is no such workspace.
+    /// </summary>
+    Task<WorkspaceContents?> DeleteWorkspaceAsync(string id, bool cascade, CancellationToken cancellationToken);
+
+    /// <summary>Virtual keys of one workspace, or of all when <paramref name="workspaceId"/> is null.</summary>
+    Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(
+        string? workspaceId, int offset, int limit, CancellationToken cancellationToken);
+
+    /// <summary>API keys of one workspace (or all), and only <c>workspace-*</c> types when asked.</summary>
+    Task<Page<ApiKeyRecord>> ListApiKeysAsync(
+        string? workspaceId, bool workspaceTypesOnly, int offset, int limit, CancellationToken cancellationToken);
 }

@@ -14,6 +14,9 @@ internal sealed record RequestLogFilter
 
     public string? Model { get; init; }
 
+    /// <summary>Only records of this workspace (the request's workspace, see <see cref="RequestLogRecord.WorkspaceId"/>).</summary>
+    public string? WorkspaceId { get; init; }
+
     public DateTimeOffset? From { get; init; }
 
     public DateTimeOffset? To { get; init; }

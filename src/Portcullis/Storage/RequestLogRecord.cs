@@ -32,4 +32,7 @@ internal sealed record RequestLogRecord
 
     /// <summary>What the request cost in picodollars (see <see cref="Pricing.Money"/>); null when no price was known.</summary>
     public long? CostPico { get; init; }
+
+    /// <summary>The request's workspace: its virtual key's, or the calling API key's for pass-through.</summary>
+    public string? WorkspaceId { get; init; }
 }

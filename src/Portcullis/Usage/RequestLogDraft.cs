@@ -15,6 +15,9 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
     /// <summary>The data-plane route, e.g. <c>/v1/chat/completions</c>.</summary>
     public string Path => path;
     public string? ApiKeyId { get; set; }
+
+    /// <summary>The request's workspace: its virtual key's, or the calling API key's for pass-through.</summary>
+    public string? WorkspaceId { get; set; }
     public string? VirtualKeySlug { get; set; }
     public string? Provider { get; set; }
     public string? Model { get; set; }
@@ -70,5 +73,6 @@ internal sealed class RequestLogDraft(string traceId, string method, string path
         CachedPromptTokens = Usage.CachedPromptTokens,
         TokensEstimated = Usage.Estimated,
         CostPico = CostPico,
+        WorkspaceId = WorkspaceId,
     };
 }

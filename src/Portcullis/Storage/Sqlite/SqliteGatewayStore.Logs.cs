@@ -7,7 +7,7 @@ internal sealed partial class SqliteGatewayStore
     private const string RequestLogColumns =
         "id, started_at, trace_id, api_key_id, virtual_key_slug, provider, model, method, path, status, outcome, stream, " +
         "latency_ms, prompt_tokens, completion_tokens, total_tokens, deployment, upstream_model, cost_pico, " +
-        "cached_prompt_tokens, tokens_estimated";
+        "cached_prompt_tokens, tokens_estimated, workspace_id";
 
     // The request-log writer is a single background reader, so it keeps one connection and prepared statements.
     private SqliteConnection? _logConnection;
@@ -31,7 +31,8 @@ internal sealed partial class SqliteGatewayStore
             $"""
             INSERT INTO request_logs ({RequestLogColumns})
             VALUES ($id, $at, $trace, $key, $slug, $provider, $model, $method, $path, $status, $outcome, $stream,
-                    $latency, $prompt, $completion, $total, $deployment, $upstreamModel, $cost, $cached, $estimated)
+                    $latency, $prompt, $completion, $total, $deployment, $upstreamModel, $cost, $cached, $estimated,
+                    $workspace)
             ON CONFLICT (id) DO UPDATE SET
                 api_key_id = excluded.api_key_id, virtual_key_slug = excluded.virtual_key_slug,
                 provider = excluded.provider, model = excluded.model, status = excluded.status,
@@ -39,12 +40,13 @@ internal sealed partial class SqliteGatewayStore
                 prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens,
                 total_tokens = excluded.total_tokens, deployment = excluded.deployment,
                 upstream_model = excluded.upstream_model, cost_pico = excluded.cost_pico,
-                cached_prompt_tokens = excluded.cached_prompt_tokens, tokens_estimated = excluded.tokens_estimated
+                cached_prompt_tokens = excluded.cached_prompt_tokens, tokens_estimated = excluded.tokens_estimated,
+                workspace_id = excluded.workspace_id
             WHERE request_logs.outcome = 'pending'
             """;
         foreach (string name in (ReadOnlySpan<string>)["$id", "$at", "$trace", "$key", "$slug", "$provider", "$model",
             "$method", "$path", "$status", "$outcome", "$stream", "$latency", "$prompt", "$completion", "$total",
-            "$deployment", "$upstreamModel", "$cost", "$cached", "$estimated"])
+            "$deployment", "$upstreamModel", "$cost", "$cached", "$estimated", "$workspace"])
         {
             _logInsert.Parameters.Add(new SqliteParameter { ParameterName = name });
         }
@@ -79,6 +81,7 @@ internal sealed partial class SqliteGatewayStore
         p[18].Value = (object?)r.CostPico ?? DBNull.Value;
         p[19].Value = (object?)r.CachedPromptTokens ?? DBNull.Value;
         p[20].Value = r.TokensEstimated ? 1 : 0;
+        p[21].Value = (object?)r.WorkspaceId ?? DBNull.Value;
         await _logInsert.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -158,6 +161,11 @@ internal sealed partial class SqliteGatewayStore
             Add("model = $filterModel", "$filterModel", model);
         }
 
+        if (filter.WorkspaceId is { } workspaceId)
+        {
+            Add("COALESCE(workspace_id, 'default') = $filterWorkspace", "$filterWorkspace", workspaceId);
+        }
+
         if (filter.From is { } from)
         {
             Add("started_at >= $filterFrom", "$filterFrom", Time(from));
@@ -199,6 +207,7 @@ internal sealed partial class SqliteGatewayStore
         CostPico = reader.IsDBNull(18) ? null : reader.GetInt64(18),
         CachedPromptTokens = ReadOptionalInt(reader, 19),
         TokensEstimated = reader.GetInt32(20) != 0,
+        WorkspaceId = ReadOptionalString(reader, 21),
     };
 
     public async Task AppendAuditAsync(AuditRecord record, CancellationToken cancellationToken)

@@ -17,6 +17,7 @@ internal static class SqliteSchema
         ("api_keys", "usage_limits", "TEXT NULL"),
         ("api_keys", "rate_limits", "TEXT NULL"),
         ("usage_reservations", "progress", "TEXT NULL"),
+        ("request_logs", "workspace_id", "TEXT NULL"),
     ];
 
     public static readonly string[] Statements =
@@ -151,5 +152,19 @@ internal static class SqliteSchema
             updated_at TEXT NOT NULL,
             PRIMARY KEY (scope, model))
         """,
+        """
+        CREATE TABLE IF NOT EXISTS workspaces (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NULL,
+            status TEXT NOT NULL,
+            metadata TEXT NULL,
+            usage_limits TEXT NULL,
+            rate_limits TEXT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS ix_virtual_keys_workspace_id ON virtual_keys (workspace_id)",
+        "CREATE INDEX IF NOT EXISTS ix_api_keys_workspace_id ON api_keys (workspace_id)",
     ];
 }
