@@ -21,6 +21,7 @@ internal static class PortcullisCli
             LogsCommand(json),
             PricingCommand(json),
             UsageCommand.Create(json),
+            WorkspacesCommand.Create(json),
         };
         root.Options.Add(json);
         ParseResult parsed = root.Parse(args);
@@ -57,14 +58,18 @@ internal static class PortcullisCli
         var share = new Option<string?>("--share-key-with") { Description = "Share the stored key of this virtual key." };
         var status = new Option<string?>("--status") { Description = "active or disabled." };
         var slug = new Argument<string>("slug") { Description = "The virtual key's slug." };
+        var workspace = new Option<string?>("--workspace") { Description = "The workspace id (create in it, list only it)." };
 
         var create = new Command("create", "Create a virtual key.")
-            { name, provider, key, keyEnv, keyStdin, note, customHost, header, share };
+            { name, provider, key, keyEnv, keyStdin, note, customHost, header, share, workspace };
         var createLimits = new LimitOptions(update: false);
         createLimits.AddTo(create);
         create.SetAction((r, ct) => WithClient(async client =>
         {
-            JsonObject body = new() { ["name"] = r.GetValue(name), ["provider"] = r.GetValue(provider) };
+            JsonObject body = new()
+            {
+                ["name"] = r.GetValue(name), ["provider"] = r.GetValue(provider), ["workspace_id"] = r.GetValue(workspace),
+            };
             if (!AddCommon(r, body, key, keyEnv, keyStdin, note, customHost, header))
             {
                 return AdminClient.ExitUsage;
@@ -80,8 +85,9 @@ internal static class PortcullisCli
                 r.GetValue(json), n => $"created {n["slug"]}", ct);
         }));
 
-        var list = new Command("list", "List virtual keys.");
-        list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/virtual-keys?page_size=500", null,
+        var list = new Command("list", "List virtual keys.") { workspace };
+        list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get,
+            "/v1/virtual-keys?page_size=500" + WorkspaceQuery(r.GetValue(workspace)), null,
             r.GetValue(json), n => Lines(n["data"], k =>
                 $"{Row(k, "slug", "provider", "status", "masked_api_key")}\t{LimitsText.BudgetColumn(k)}\t{Row(k, "name")}"), ct)));
 
@@ -139,22 +145,29 @@ internal static class PortcullisCli
         var subType = new Option<string>("--sub-type") { Description = "service or user.", DefaultValueFactory = _ => "service" };
         var description = new Option<string?>("--description") { Description = "A description." };
         var id = new Argument<string>("id") { Description = "The API key's id." };
+        var workspace = new Option<string?>("--workspace") { Description = "The workspace id (create in it, list only it)." };
 
-        var create = new Command("create", "Create an API key; the key is shown once.") { name, scopes, type, subType, description };
+        var create = new Command("create", "Create an API key; the key is shown once.")
+            { name, scopes, type, subType, description, workspace };
         var createLimits = new LimitOptions(update: false);
         createLimits.AddTo(create);
         create.SetAction((r, ct) => WithClient(async client =>
         {
             JsonArray scopeList = ScopeList(r.GetValue(scopes) ?? "completions.write");
-            JsonObject body = new() { ["name"] = r.GetValue(name), ["scopes"] = scopeList, ["description"] = r.GetValue(description) };
+            JsonObject body = new()
+            {
+                ["name"] = r.GetValue(name), ["scopes"] = scopeList, ["description"] = r.GetValue(description),
+                ["workspace_id"] = r.GetValue(workspace),
+            };
             string path = $"/v1/api-keys/{r.GetValue(type)}/{r.GetValue(subType)}";
             int limited = await createLimits.AddToBodyAsync(r, body, client, path, r.GetValue(json), ct);
             return limited != AdminClient.ExitOk ? limited : await client.SendAsync(HttpMethod.Post, path, body, r.GetValue(json),
                 n => $"id:  {n["id"]}\nkey: {n["key"]}\n(the key is shown only this once)", ct);
         }));
 
-        var list = new Command("list", "List API keys.");
-        list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get, "/v1/api-keys?page_size=500", null,
+        var list = new Command("list", "List API keys.") { workspace };
+        list.SetAction((r, ct) => WithClient(client => client.SendAsync(HttpMethod.Get,
+            "/v1/api-keys?page_size=500" + WorkspaceQuery(r.GetValue(workspace)), null,
             r.GetValue(json), n => Lines(n["data"], k =>
                 $"{k?["id"]}\t{k?["type"]}\t{k?["status"]}\t{k?["key"]}\t{LimitsText.BudgetColumn(k)}\t{k?["name"]}"), ct)));
 
@@ -203,6 +216,9 @@ internal static class PortcullisCli
         command.Subcommands.Add(delete);
         return command;
     }
+
+    private static string WorkspaceQuery(string? workspace) =>
+        workspace is null ? "" : "&workspace_id=" + Uri.EscapeDataString(workspace);
 
     private static JsonArray ScopeList(string commaSeparated) =>
         [.. commaSeparated.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
