@@ -94,6 +94,7 @@ public static class GatewayHost
         var hasher = new ApiKeyHasher(await LoadPepperAsync(store, vault, time, cancellationToken));
         var apiKeys = new ApiKeyService(store, hasher, time);
         string? generatedAdminKey = await EnsureAdminKeyAsync(store, apiKeys, options, cancellationToken);
+        await apiKeys.LoadAsync(cancellationToken);
 
         // 3. Services shared by the data plane, the admin API and (through the admin API) the CLI.
         var providers = new ProviderCatalog(options);
