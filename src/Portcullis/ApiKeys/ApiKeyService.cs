@@ -237,6 +237,8 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
     /// once, since only one previous secret is kept. <paramref name="check"/> runs on the current record before the
     /// change (to refuse it). Returns null when the key does not exist.
     /// </summary>
+    // NOTE: rotating the key set by PORTCULLIS_ADMIN_KEY lasts only until the next start unless the operator changes
+    // the variable too: at start a preset key whose hash is not stored is created again as a new admin key.
     public async Task<(ApiKeyRecord Record, string Key)?> RotateAsync(
         string id, TimeSpan transition, Action<ApiKeyRecord> check, CancellationToken cancellationToken)
     {
