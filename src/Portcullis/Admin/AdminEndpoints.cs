@@ -34,6 +34,7 @@ internal static class AdminEndpoints
         v1.MapGet("/api-keys/{id}", GetApiKey).WithScope(Scopes.ApiKeysRead);
         v1.MapPut("/api-keys/{id}", UpdateApiKey).WithScope(Scopes.ApiKeysUpdate);
         v1.MapDelete("/api-keys/{id}", DeleteApiKey).WithScope(Scopes.ApiKeysDelete);
+        ApiKeyRotationEndpoint.Map(v1);
 
         v1.MapGet("/logs", ListLogs).WithScope(Scopes.LogsList);
         v1.MapGet("/audit-logs", ListAudit).WithScope(Scopes.AuditLogsList, organisationOnly: true);
@@ -182,9 +183,11 @@ internal static class AdminEndpoints
             : WorkspaceService.DefaultId;
         IReadOnlyList<UsageLimit> usageLimits = LimitsInput.UsageLimits(body) ?? [];
         IReadOnlyList<RateLimit> rateLimits = LimitsInput.RateLimits(body) ?? [];
+        ApiKeyAllowLists allowed = ApiKeyAllowListsInput.Read(body);
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
             name, kind, scopes, AdminJson.String(body, "description"),
-            workspace, AdminJson.Time(body, "expires_at"), cancellationToken, limits: (usageLimits, rateLimits));
+            workspace, AdminJson.Time(body, "expires_at"), cancellationToken, limits: (usageLimits, rateLimits),
+            allowed: allowed);
         await ledger.ConfigureAsync(BudgetOwner.ForApiKey(record.Id), usageLimits, resetUsage: false, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, Changed(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
@@ -227,6 +230,7 @@ internal static class AdminEndpoints
         IReadOnlyList<UsageLimit>? usageLimits = LimitsInput.UsageLimits(body);
         IReadOnlyList<RateLimit>? rateLimits = LimitsInput.RateLimits(body);
         bool resetUsage = LimitsInput.ResetUsage(body);
+        Func<ApiKeyAllowLists, ApiKeyAllowLists> allowedChange = ApiKeyAllowListsInput.Change(body);
         string? name = AdminJson.String(body, "name") is { } given ? AdminJson.Name(given) : null;
 
         IReadOnlyList<string>? scopes = AdminJson.StringList(body, "scopes") is { } listed ? ValidScopes(listed) : null;
@@ -273,6 +277,8 @@ internal static class AdminEndpoints
                 next = status is null ? next : next with { Status = status };
                 next = usageLimits is null ? next : next with { UsageLimits = usageLimits };
                 next = rateLimits is null ? next : next with { RateLimits = rateLimits };
+                ApiKeyAllowLists allowed = allowedChange(new(next.AllowedVirtualKeys, next.AllowedModels));
+                next = next with { AllowedVirtualKeys = allowed.VirtualKeys, AllowedModels = allowed.Models };
                 return expiresGiven ? next with { ExpiresAt = expires } : next;
             }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
         }
@@ -335,7 +341,7 @@ internal static class AdminEndpoints
         LimitsView.StatusesAsync(BudgetOwner.ForApiKey(record.Id), record.UsageLimits, ledger, cancellationToken);
 
     // A key may change or delete only keys whose every scope it holds itself.
-    private static void RequireOutranks(Caller actor, ApiKeyRecord target)
+    internal static void RequireOutranks(Caller actor, ApiKeyRecord target)
     {
         foreach (string scope in target.Scopes)
         {

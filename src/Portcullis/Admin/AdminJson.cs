@@ -213,6 +213,9 @@ internal static class AdminJson
             ["expires_at"] = r.ExpiresAt,
             ["created_at"] = r.CreatedAt,
             ["last_updated_at"] = r.UpdatedAt,
+            ["allowed_virtual_keys"] = r.AllowedVirtualKeys,
+            ["allowed_models"] = r.AllowedModels,
+            ["key_transition_expires_at"] = r.PreviousKeyExpiresAt,
         };
     }
 

@@ -1,15 +1,10 @@
-using System.Security.Cryptography;
-
 namespace Portcullis.ApiKeys;
 
-/// <summary>Makes gateway API keys: a recognisable <c>pcl-</c> prefix and 240 random bits in base62.</summary>
+/// <summary>
+/// Ids of stored API keys. The keys themselves are made by <see cref="ApiKeyFormat"/>; keys of the earlier format
+/// (<c>pcl-</c> and 40 base62 characters, no public id) are still recognised, never issued.
+/// </summary>
 internal static class ApiKeyGenerator
 {
-    public const string Prefix = "pcl-";
-
-    private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-    public static string NewKey() => Prefix + RandomNumberGenerator.GetString(Alphabet, 40);
-
     public static string NewId() => Guid.CreateVersion7().ToString();
 }

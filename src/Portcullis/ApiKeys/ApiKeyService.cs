@@ -1,18 +1,33 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using System.Security.Cryptography;
 using Portcullis.Storage;
-using Portcullis.Vault;
 
 namespace Portcullis.ApiKeys;
 
 /// <summary>
-/// Issues gateway API keys and recognises them. Recognition is a keyed hash and a lookup in a cache of known keys;
-/// the cache is cleared on every change so a revoked key stops working at once on this instance.
+/// Issues gateway API keys and recognises them. A key of the current format (<see cref="ApiKeyFormat"/>) is checked
+/// for shape and checksum, found by its public id (cached) and compared by keyed hash in constant time. Any other
+/// string (the operator's own admin key, keys of the earlier format) is recognised only through an in-memory map of
+/// hashes, so a malformed or made-up key never costs a database lookup. Caches are dropped on every change, so a
+/// revoked key stops working at once on this instance.
 /// </summary>
 internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, Caller?> _byHash = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Caller?> _byPublicId = new(StringComparer.Ordinal);
+
+    private Task<FrozenDictionary<string, Caller>>? _byHash;
 
     public const string DefaultWorkspace = "default";
+
+    /// <summary>The transition period of a rotation when the request names none: one hour.</summary>
+    public static readonly TimeSpan DefaultTransition = TimeSpan.FromHours(1);
+
+    /// <summary>The shortest transition the reference allows (30 minutes).</summary>
+    public static readonly TimeSpan MinimumTransition = TimeSpan.FromMilliseconds(1_800_000);
+
+    /// <summary>The longest transition Portcullis allows (30 days): an old secret should not live on indefinitely.</summary>
+    public static readonly TimeSpan MaximumTransition = TimeSpan.FromDays(30);
 
     public static readonly IReadOnlySet<string> Types = new HashSet<string>(StringComparer.Ordinal)
     {
@@ -24,11 +39,18 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
     /// <summary>Serializes admin-key changes that could leave the gateway without a working admin key.</summary>
     public SemaphoreSlim AdminChanges { get; } = new(1, 1);
 
-    /// <summary>An active, unexpired key holding every scope.</summary>
+    /// <summary>An active, unexpired organisation key holding every scope.</summary>
     public bool IsWorkingAdmin(ApiKeyRecord key) =>
-        key.Status == "active" && key.Scopes.Contains(Scopes.All) && (key.ExpiresAt is null || key.ExpiresAt > time.GetUtcNow());
+        key.Status == "active" && key.Type.StartsWith("organisation-", StringComparison.Ordinal) &&
+        key.Scopes.Contains(Scopes.All) && (key.ExpiresAt is null || key.ExpiresAt > time.GetUtcNow());
 
-    /// <summary>Returns the active key with this value, or null when it is unknown, disabled or expired.</summary>
+    /// <summary>Loads the map of keys recognised by hash alone; the gateway calls it once before taking traffic.</summary>
+    public async Task LoadAsync(CancellationToken cancellationToken) => _ = await ByHashAsync(cancellationToken);
+
+    /// <summary>
+    /// Returns the active, unexpired key this value belongs to, or null: unknown, malformed, wrong, disabled and expired
+    /// keys are all just null, so every caller answers them the same way.
+    /// </summary>
     public async ValueTask<Caller?> AuthenticateAsync(string presentedKey, CancellationToken cancellationToken)
     {
         if (presentedKey.Length is 0 or > 512)
@@ -36,34 +58,114 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
             return null;
         }
 
-        byte[] hashBytes = hasher.Hash(presentedKey);
-        string hash = Convert.ToHexString(hashBytes);
-        if (!_byHash.TryGetValue(hash, out Caller? caller))
+        // 1. Find the candidate: by public id for the current format, by hash in memory for anything else.
+        byte[] hash = hasher.Hash(presentedKey);
+        Caller? caller;
+        if (ApiKeyFormat.TryParse(presentedKey, out string publicId))
         {
-            ApiKeyRecord? found = await store.FindApiKeyByHashAsync(hashBytes, cancellationToken);
-            caller = found is null ? null : new Caller(found);
-            if (_byHash.Count > 100_000)
-            {
-                _byHash.Clear();
-            }
-
-            _byHash[hash] = caller;
+            caller = await ByPublicIdAsync(publicId, cancellationToken);
+        }
+        else
+        {
+            FrozenDictionary<string, Caller> byHash = await ByHashAsync(cancellationToken);
+            caller = byHash.GetValueOrDefault(Convert.ToHexString(hash));
         }
 
-        if (caller is null || caller.Record.Status != "active")
+        // 2. Compare the secret (the current one, or the one a rotation replaced while its transition lasts), then
+        //    the key's state.
+        DateTimeOffset now = time.GetUtcNow();
+        if (caller is null || !SecretMatches(caller.Record, hash, now) || caller.Record.Status != "active")
         {
             return null;
         }
 
-        return caller.Record.ExpiresAt is { } expires && expires <= time.GetUtcNow() ? null : caller;
+        return caller.Record.ExpiresAt is { } expires && expires <= now ? null : caller;
+    }
+
+    private static bool SecretMatches(ApiKeyRecord key, byte[] hash, DateTimeOffset now)
+    {
+        bool current = CryptographicOperations.FixedTimeEquals(hash, key.KeyHash);
+        bool previous = key.PreviousKeyHash is { } old && CryptographicOperations.FixedTimeEquals(hash, old);
+        return current || (previous && key.PreviousKeyExpiresAt > now);
+    }
+
+    private async ValueTask<Caller?> ByPublicIdAsync(string publicId, CancellationToken cancellationToken)
+    {
+        if (_byPublicId.TryGetValue(publicId, out Caller? cached))
+        {
+            return cached;
+        }
+
+        ApiKeyRecord? found = await store.FindApiKeyByPublicIdAsync(publicId, cancellationToken);
+        Caller? caller = found is null ? null : new Caller(found);
+        if (_byPublicId.Count > 100_000)
+        {
+            _byPublicId.Clear();
+        }
+
+        _byPublicId[publicId] = caller;
+        return caller;
+    }
+
+    // The map is loaded once and dropped on every change; a failed load is not kept, so the next request tries again.
+    private async Task<FrozenDictionary<string, Caller>> ByHashAsync(CancellationToken cancellationToken)
+    {
+        Task<FrozenDictionary<string, Caller>>? loading = Volatile.Read(ref _byHash);
+        if (loading is null)
+        {
+            var started = LoadByHashAsync();
+            loading = Interlocked.CompareExchange(ref _byHash, started, null) ?? started;
+        }
+
+        try
+        {
+            return await loading.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (loading.IsFaulted)
+        {
+            _ = Interlocked.CompareExchange(ref _byHash, null, loading);
+            throw;
+        }
+    }
+
+    private async Task<FrozenDictionary<string, Caller>> LoadByHashAsync()
+    {
+        IReadOnlyList<ApiKeyRecord> keys = await store.ListApiKeysRecognisedByHashAsync(CancellationToken.None);
+        var byHash = new Dictionary<string, Caller>(StringComparer.Ordinal);
+        foreach (ApiKeyRecord key in keys)
+        {
+            var caller = new Caller(key);
+            if (key.PublicId is null)
+            {
+                byHash[Convert.ToHexString(key.KeyHash)] = caller;
+            }
+
+            if (key.PreviousKeyHash is { } previous)
+            {
+                byHash.TryAdd(Convert.ToHexString(previous), caller);
+            }
+        }
+
+        return byHash.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>Forgets every cached key, so the next request reads the store again.</summary>
+    private void Invalidate()
+    {
+        _byPublicId.Clear();
+        Volatile.Write(ref _byHash, null);
     }
 
     public async Task<(ApiKeyRecord Record, string Key)> CreateAsync(
         string name, string type, IReadOnlyList<string> scopes, string? description, string workspaceId,
         DateTimeOffset? expiresAt, CancellationToken cancellationToken, string? presetKey = null,
-        (IReadOnlyList<Limits.UsageLimit> Usage, IReadOnlyList<Limits.RateLimit> Rate)? limits = null)
+        (IReadOnlyList<Limits.UsageLimit> Usage, IReadOnlyList<Limits.RateLimit> Rate)? limits = null,
+        ApiKeyAllowLists? allowed = null)
     {
-        string key = presetKey ?? ApiKeyGenerator.NewKey();
+        // A preset key (the operator's PORTCULLIS_ADMIN_KEY) keeps its own text; it has a public id only if it happens
+        // to be in the current format.
+        string key = presetKey ?? ApiKeyFormat.NewKey(ApiKeyFormat.NewPublicId());
+        string? publicId = ApiKeyFormat.TryParse(key, out string parsed) ? parsed : null;
         DateTimeOffset now = time.GetUtcNow();
         var record = new ApiKeyRecord
         {
@@ -74,16 +176,19 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
             Type = type,
             Scopes = scopes,
             KeyHash = hasher.Hash(key),
-            KeyMask = SecretValue.MaskOf(key),
+            KeyMask = ApiKeyFormat.MaskOf(key),
+            PublicId = publicId,
             Status = "active",
             CreatedAt = now,
             UpdatedAt = now,
             ExpiresAt = expiresAt,
             UsageLimits = limits?.Usage ?? [],
             RateLimits = limits?.Rate ?? [],
+            AllowedVirtualKeys = allowed?.VirtualKeys,
+            AllowedModels = allowed?.Models,
         };
         await store.InsertApiKeyAsync(record, cancellationToken);
-        _byHash.Clear();
+        Invalidate();
         return (record, key);
     }
 
@@ -105,7 +210,7 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
             ApiKeyRecord next = change(current) with { UpdatedAt = NextStamp(current.UpdatedAt) };
             if (await store.UpdateApiKeyAsync(next, current.UpdatedAt, cancellationToken))
             {
-                _byHash.Clear();
+                Invalidate();
                 return next;
             }
         }
@@ -123,7 +228,36 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         bool deleted = await store.DeleteApiKeyAsync(id, cancellationToken);
-        _byHash.Clear();
+        Invalidate();
         return deleted;
+    }
+
+    /// <summary>
+    /// Gives the key a new secret under the same id (and the same public id, budgets and counters). The secret it had
+    /// keeps working for <paramref name="transition"/>; a secret an earlier rotation left in its transition stops at
+    /// once, since only one previous secret is kept. <paramref name="check"/> runs on the current record before the
+    /// change (to refuse it). Returns null when the key does not exist.
+    /// </summary>
+    // NOTE: rotating the key set by PORTCULLIS_ADMIN_KEY lasts only until the next start unless the operator changes
+    // the variable too: at start a preset key whose hash is not stored is created again as a new admin key.
+    public async Task<(ApiKeyRecord Record, string Key)?> RotateAsync(
+        string id, TimeSpan transition, Action<ApiKeyRecord> check, CancellationToken cancellationToken)
+    {
+        string key = "";
+        ApiKeyRecord? rotated = await UpdateAsync(id, current =>
+        {
+            check(current);
+            string publicId = current.PublicId ?? ApiKeyFormat.NewPublicId();
+            key = ApiKeyFormat.NewKey(publicId);
+            return current with
+            {
+                PublicId = publicId,
+                KeyHash = hasher.Hash(key),
+                KeyMask = ApiKeyFormat.MaskOf(key),
+                PreviousKeyHash = current.KeyHash,
+                PreviousKeyExpiresAt = time.GetUtcNow() + transition,
+            };
+        }, cancellationToken);
+        return rotated is null ? null : (rotated, key);
     }
 }

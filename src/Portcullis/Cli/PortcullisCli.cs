@@ -151,6 +151,8 @@ internal static class PortcullisCli
             { name, scopes, type, subType, description, workspace };
         var createLimits = new LimitOptions(update: false);
         createLimits.AddTo(create);
+        var createAccess = new ApiKeyAccessOptions(update: false);
+        createAccess.AddTo(create);
         create.SetAction((r, ct) => WithClient(async client =>
         {
             JsonArray scopeList = ScopeList(r.GetValue(scopes) ?? "completions.write");
@@ -159,6 +161,7 @@ internal static class PortcullisCli
                 ["name"] = r.GetValue(name), ["scopes"] = scopeList, ["description"] = r.GetValue(description),
                 ["workspace_id"] = r.GetValue(workspace),
             };
+            createAccess.AddToBody(r, body);
             string path = $"/v1/api-keys/{r.GetValue(type)}/{r.GetValue(subType)}";
             int limited = await createLimits.AddToBodyAsync(r, body, client, path, r.GetValue(json), ct);
             return limited != AdminClient.ExitOk ? limited : await client.SendAsync(HttpMethod.Post, path, body, r.GetValue(json),
@@ -182,10 +185,13 @@ internal static class PortcullisCli
             { id, name, description, status, newScopes };
         var updateLimits = new LimitOptions(update: true);
         updateLimits.AddTo(update);
+        var updateAccess = new ApiKeyAccessOptions(update: true);
+        updateAccess.AddTo(update);
         update.SetAction((r, ct) => WithClient(async client =>
         {
             string path = $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}";
             JsonObject body = [];
+            updateAccess.AddToBody(r, body);
             foreach ((string field, Option<string?> option) in (ReadOnlySpan<(string, Option<string?>)>)
                 [("name", name), ("description", description), ("status", status)])
             {
@@ -214,6 +220,7 @@ internal static class PortcullisCli
         command.Subcommands.Add(get);
         command.Subcommands.Add(update);
         command.Subcommands.Add(delete);
+        command.Subcommands.Add(ApiKeyRotateCommand.Create(json));
         return command;
     }
 

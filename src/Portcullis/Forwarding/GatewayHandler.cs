@@ -139,6 +139,13 @@ internal sealed class GatewayHandler(
                 return;
             }
 
+            // The key's own limits: only its virtual keys, only its models (as the client named them).
+            if (ApiKeyAllowList.Check(caller, target, operation, target.BareModel ?? model) is { } notAllowed)
+            {
+                await RefuseAsync(context, log, notAllowed);
+                return;
+            }
+
             // Anthropic keys speak the Messages API: chat completions are translated, /v1/messages passes through.
             Dialects dialects = Dialects.Of(operation, target.Provider);
             if (dialects.UpstreamAnthropic && operation is not ("chat/completions" or "messages"))

@@ -97,6 +97,7 @@ public static class GatewayHost
         var workspaces = new WorkspaceService(store, time);
         await workspaces.EnsureDefaultAsync(cancellationToken);
         string? generatedAdminKey = await EnsureAdminKeyAsync(store, apiKeys, options, cancellationToken);
+        await apiKeys.LoadAsync(cancellationToken);
 
         // 3. Services shared by the data plane, the admin API and (through the admin API) the CLI.
         var providers = new ProviderCatalog(options);

@@ -22,4 +22,21 @@ internal sealed record ApiKeyRecord
     public IReadOnlyList<Limits.UsageLimit> UsageLimits { get; init; } = [];
 
     public IReadOnlyList<Limits.RateLimit> RateLimits { get; init; } = [];
+
+    /// <summary>
+    /// The key's public id (see <see cref="ApiKeys.ApiKeyFormat"/>); null for keys of the earlier format and for an
+    /// operator's own <c>PORTCULLIS_ADMIN_KEY</c>, which are recognised by their hash alone.
+    /// </summary>
+    public string? PublicId { get; init; }
+
+    /// <summary>The hash of the secret a rotation replaced; it still works until <see cref="PreviousKeyExpiresAt"/>.</summary>
+    public byte[]? PreviousKeyHash { get; init; }
+
+    public DateTimeOffset? PreviousKeyExpiresAt { get; init; }
+
+    /// <summary>Slugs of the virtual keys (and providers) this key may use; null means every one.</summary>
+    public IReadOnlyList<string>? AllowedVirtualKeys { get; init; }
+
+    /// <summary>Models this key may ask for; null means every model.</summary>
+    public IReadOnlyList<string>? AllowedModels { get; init; }
 }

@@ -61,6 +61,14 @@ internal interface IGatewayStore
 
     Task<ApiKeyRecord?> FindApiKeyByHashAsync(byte[] keyHash, CancellationToken cancellationToken);
 
+    Task<ApiKeyRecord?> FindApiKeyByPublicIdAsync(string publicId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The keys recognised by their hash alone: those without a public id (the earlier format, an operator's own admin
+    /// key), and those holding a previous secret from a rotation.
+    /// </summary>
+    Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysRecognisedByHashAsync(CancellationToken cancellationToken);
+
     Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken);
 
     /// <summary>Updates an API key if it is still as last read (compare-and-set on <c>updated_at</c>).</summary>

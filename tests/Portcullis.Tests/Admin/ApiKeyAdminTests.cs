@@ -15,7 +15,7 @@ public sealed class ApiKeyAdminTests(GatewayFixture fixture) : IClassFixture<Gat
         string one = await fixture.Admin.GetStringAsync($"/v1/api-keys/{id}");
         string list = await fixture.Admin.GetStringAsync("/v1/api-keys");
 
-        Assert.StartsWith("pcl-", key);
+        Assert.StartsWith("pcl_", key);
         Assert.DoesNotContain(key, one);
         Assert.DoesNotContain(key, list);
         JsonNode record = JsonNode.Parse(one)!;

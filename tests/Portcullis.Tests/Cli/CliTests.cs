@@ -149,7 +149,7 @@ public sealed partial class CliTests(GatewayFixture fixture) : IClassFixture<Gat
 
         Assert.True(result.ExitCode == 0, result.ToString());
         string gatewayKey = JsonNode.Parse(result.StandardOutput)!["key"]!.GetValue<string>();
-        Assert.StartsWith("pcl-", gatewayKey, StringComparison.Ordinal);
+        Assert.StartsWith("pcl_", gatewayKey, StringComparison.Ordinal);
         await AssertChatReachesMockWithAsync(slug, providerKey, gatewayKey);
     }
 

@@ -360,6 +360,6 @@ public sealed partial class ServeProcessTests
             }),
         }.ToJsonString();
 
-    [GeneratedRegex("pcl-[0-9A-Za-z]{40}")]
+    [GeneratedRegex("pcl_[0-9A-Za-z]{16}_[0-9A-Za-z]{38}")]
     private static partial Regex GeneratedKey();
 }

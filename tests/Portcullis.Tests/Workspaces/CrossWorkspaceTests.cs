@@ -23,6 +23,7 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
         ["GET /v1/api-keys/{id}"] = new(a => ("id", a.ApiKeyId), null),
         ["PUT /v1/api-keys/{id}"] = new(a => ("id", a.ApiKeyId), _ => """{"name":"taken over"}"""),
         ["DELETE /v1/api-keys/{id}"] = new(a => ("id", a.ApiKeyId), null),
+        ["POST /v1/api-keys/{id}/rotate"] = new(a => ("id", a.ApiKeyId), _ => """{"key_transition_period_ms":1800000}"""),
         ["POST /v1/api-keys/{type}/{subType}"] = new(
             _ => ("type", "workspace"),
             ws => $$"""{"name":"in A","scopes":["completions.write"],"workspace_id":"{{ws}}"}""",

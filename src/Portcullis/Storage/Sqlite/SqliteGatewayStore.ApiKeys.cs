@@ -7,7 +7,7 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string ApiKeyColumns =
         "id, workspace_id, name, description, type, scopes, key_hash, key_mask, status, created_at, updated_at, expires_at, " +
-        "usage_limits, rate_limits";
+        "usage_limits, rate_limits, public_id, previous_key_hash, previous_key_expires_at, allowed_virtual_keys, allowed_models";
 
     public async Task InsertApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken)
     {
@@ -17,7 +17,8 @@ internal sealed partial class SqliteGatewayStore
             $"""
             INSERT INTO api_keys ({ApiKeyColumns})
             VALUES ($id, $ws, $name, $description, $type, $scopes, $hash, $mask, $status, $created, $updated, $expires,
-                    $usageLimits, $rateLimits)
+                    $usageLimits, $rateLimits, $publicId, $previousHash, $previousExpires, $allowedVirtualKeys,
+                    $allowedModels)
             """,
             ApiKeyParameters(record));
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -41,6 +42,31 @@ internal sealed partial class SqliteGatewayStore
         return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
     }
 
+    public async Task<ApiKeyRecord?> FindApiKeyByPublicIdAsync(string publicId, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection, $"SELECT {ApiKeyColumns} FROM api_keys WHERE public_id = $publicId", ("$publicId", publicId));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadApiKey(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysRecognisedByHashAsync(CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteCommand command = Command(
+            connection,
+            $"SELECT {ApiKeyColumns} FROM api_keys WHERE public_id IS NULL OR previous_key_hash IS NOT NULL ORDER BY id");
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var keys = new List<ApiKeyRecord>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(ReadApiKey(reader));
+        }
+
+        return keys;
+    }
+
     public Task<Page<ApiKeyRecord>> ListApiKeysAsync(int offset, int limit, CancellationToken cancellationToken) =>
         ListPageAsync("api_keys", ApiKeyColumns, "created_at, id", offset, limit, ReadApiKey, cancellationToken);
 
@@ -51,7 +77,10 @@ internal sealed partial class SqliteGatewayStore
             connection,
             """
             UPDATE api_keys SET name = $name, description = $description, scopes = $scopes, status = $status,
-                updated_at = $updated, expires_at = $expires, usage_limits = $usageLimits, rate_limits = $rateLimits
+                updated_at = $updated, expires_at = $expires, usage_limits = $usageLimits, rate_limits = $rateLimits,
+                key_hash = $hash, key_mask = $mask, public_id = $publicId, previous_key_hash = $previousHash,
+                previous_key_expires_at = $previousExpires, allowed_virtual_keys = $allowedVirtualKeys,
+                allowed_models = $allowedModels
             WHERE id = $id AND updated_at = $expected
             """,
             [.. ApiKeyParameters(record), ("$expected", Time(expectedUpdatedAt))]);
@@ -81,6 +110,11 @@ internal sealed partial class SqliteGatewayStore
         ("$expires", Time(record.ExpiresAt)),
         ("$usageLimits", LimitsJson.SerializeUsageLimits(record.UsageLimits)),
         ("$rateLimits", LimitsJson.SerializeRateLimits(record.RateLimits)),
+        ("$publicId", record.PublicId),
+        ("$previousHash", record.PreviousKeyHash),
+        ("$previousExpires", Time(record.PreviousKeyExpiresAt)),
+        ("$allowedVirtualKeys", record.AllowedVirtualKeys is null ? null : ToJsonArray(record.AllowedVirtualKeys)),
+        ("$allowedModels", record.AllowedModels is null ? null : ToJsonArray(record.AllowedModels)),
     ];
 
     private static ApiKeyRecord ReadApiKey(SqliteDataReader reader) => new()
@@ -99,5 +133,10 @@ internal sealed partial class SqliteGatewayStore
         ExpiresAt = ReadOptionalTime(reader, 11),
         UsageLimits = ReadUsageLimits(reader, 12),
         RateLimits = ReadRateLimits(reader, 13),
+        PublicId = ReadOptionalString(reader, 14),
+        PreviousKeyHash = reader.IsDBNull(15) ? null : (byte[])reader[15],
+        PreviousKeyExpiresAt = ReadOptionalTime(reader, 16),
+        AllowedVirtualKeys = ReadOptionalString(reader, 17) is { } slugs ? FromJsonArray(slugs) : null,
+        AllowedModels = ReadOptionalString(reader, 18) is { } models ? FromJsonArray(models) : null,
     };
 }

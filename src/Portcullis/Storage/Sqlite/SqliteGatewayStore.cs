@@ -50,6 +50,11 @@ internal sealed partial class SqliteGatewayStore : IGatewayStore
                 await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN {column} {definition}", cancellationToken);
             }
         }
+
+        foreach (string statement in SqliteSchema.IndexesOnAddedColumns)
+        {
+            await ExecuteAsync(connection, statement, cancellationToken);
+        }
     }
 
     public async Task<string?> GetSettingAsync(string name, CancellationToken cancellationToken)

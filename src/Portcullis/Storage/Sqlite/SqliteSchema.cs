@@ -18,6 +18,17 @@ internal static class SqliteSchema
         ("api_keys", "rate_limits", "TEXT NULL"),
         ("usage_reservations", "progress", "TEXT NULL"),
         ("request_logs", "workspace_id", "TEXT NULL"),
+        ("api_keys", "public_id", "TEXT NULL"),
+        ("api_keys", "previous_key_hash", "BLOB NULL"),
+        ("api_keys", "previous_key_expires_at", "TEXT NULL"),
+        ("api_keys", "allowed_virtual_keys", "TEXT NULL"),
+        ("api_keys", "allowed_models", "TEXT NULL"),
+    ];
+
+    /// <summary>Indexes on added columns: they run after <see cref="AddedColumns"/>, so older databases get them too.</summary>
+    public static readonly string[] IndexesOnAddedColumns =
+    [
+        "CREATE UNIQUE INDEX IF NOT EXISTS ix_api_keys_public_id ON api_keys (public_id)",
     ];
 
     public static readonly string[] Statements =
