@@ -17,6 +17,7 @@ internal static class SqliteSchema
         ("api_keys", "usage_limits", "TEXT NULL"),
         ("api_keys", "rate_limits", "TEXT NULL"),
         ("usage_reservations", "progress", "TEXT NULL"),
+        ("virtual_keys", "integration_id", "TEXT NULL"),
     ];
 
     public static readonly string[] Statements =
@@ -150,6 +151,35 @@ internal static class SqliteSchema
             max_output_tokens INTEGER NULL,
             updated_at TEXT NOT NULL,
             PRIMARY KEY (scope, model))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS integrations (
+            id TEXT PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            workspace_id TEXT NULL,
+            name TEXT NOT NULL,
+            ai_provider_id TEXT NOT NULL,
+            description TEXT NULL,
+            status TEXT NOT NULL,
+            secret_id TEXT NULL REFERENCES secrets (id),
+            key_mask TEXT NOT NULL,
+            custom_host TEXT NULL,
+            custom_header_names TEXT NOT NULL,
+            custom_headers_secret_id TEXT NULL REFERENCES secrets (id),
+            configurations TEXT NULL,
+            allow_all_models INTEGER NOT NULL,
+            models TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS integration_workspaces (
+            integration_id TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+            workspace_id TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            usage_limits TEXT NULL,
+            rate_limits TEXT NULL,
+            PRIMARY KEY (integration_id, workspace_id))
         """,
     ];
 }
