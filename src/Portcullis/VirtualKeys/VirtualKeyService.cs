@@ -175,6 +175,13 @@ internal sealed class VirtualKeyService(
             throw AdminProblem.Validation("share_key_with is only accepted on create.");
         }
 
+        if (current.IntegrationId is not null &&
+            (input.Key is not null || input.CustomHostGiven || input.CustomHeaders is not null || input.Azure is not null))
+        {
+            throw AdminProblem.Validation(
+                "This provider takes its key, host and headers from its integration; change the integration instead.");
+        }
+
         DateTimeOffset now = time.GetUtcNow();
         now = now > current.UpdatedAt ? now : current.UpdatedAt.AddTicks(1);
         var secrets = new List<SealedSecret>();
