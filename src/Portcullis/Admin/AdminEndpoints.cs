@@ -40,6 +40,8 @@ internal static class AdminEndpoints
         v1.MapGet("/admin/vault", VaultStatus).WithScope(Scopes.VaultManage);
         v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage);
         v1.MapPricing();
+        v1.MapIntegrations();
+        v1.MapProviders();
     }
 
     private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;

@@ -113,6 +113,8 @@ public static class GatewayHost
         builder.Services.AddSingleton(_ => UpstreamClientFactory.Create(options, addresses));
         builder.Services.AddSingleton<VirtualKeyService>();
         builder.Services.AddSingleton<TargetResolver>();
+        builder.Services.AddSingleton<Catalog.IntegrationService>();
+        builder.Services.AddSingleton<Catalog.ProviderService>();
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<RequestLogWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
