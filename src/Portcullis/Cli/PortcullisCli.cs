@@ -21,6 +21,8 @@ internal static class PortcullisCli
             LogsCommand(json),
             PricingCommand(json),
             UsageCommand.Create(json),
+            CatalogCommands.Integrations(json),
+            CatalogCommands.Providers(json),
         };
         root.Options.Add(json);
         ParseResult parsed = root.Parse(args);
