@@ -43,6 +43,8 @@ internal static class AdminEndpoints
         v1.MapPost("/admin/vault/rotate-master-key", RotateMasterKey).WithScope(Scopes.VaultManage, organisationOnly: true);
         v1.MapPricing();
         v1.MapWorkspaces();
+        v1.MapIntegrations();
+        v1.MapProviders();
     }
 
     private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;

@@ -15,7 +15,7 @@ namespace Portcullis.Admin;
 /// <summary>
 /// <c>/v1/admin/workspaces</c> with Portkey's fields. Organisation keys create and delete workspaces; a workspace key
 /// with the scope reads, lists and updates its own workspace only. <c>DELETE ...?force=true</c> deletes a workspace
-/// together with the virtual keys, providers and API keys it still holds (their budgets and prices too); without it,
+/// together with the virtual keys, providers, API keys and integrations it holds (their budgets and prices too); without it,
 /// such a workspace is refused with 409. Request logs always stay.
 /// </summary>
 internal static class WorkspaceEndpoints
@@ -131,7 +131,8 @@ internal static class WorkspaceEndpoints
         {
             throw AdminProblem.Conflict(
                 $"Workspace '{workspaceId}' still holds {Count(contents.VirtualKeys.Count, "virtual key or provider",
-                    "virtual keys or providers")} and {Count(contents.ApiKeys.Count, "API key", "API keys")}; " +
+                    "virtual keys or providers")}, {Count(contents.ApiKeys.Count, "API key", "API keys")} and " +
+                $"{Count(contents.Integrations.Count, "integration", "integrations")}; " +
                 "delete them first, or send DELETE with ?force=true to delete them with the workspace.");
         }
 
@@ -152,7 +153,8 @@ internal static class WorkspaceEndpoints
 
         await ledger.RemoveAsync(BudgetOwner.ForWorkspace(workspaceId), cancellationToken);
         await audit.RecordAsync(caller.KeyId, "workspace.delete", "workspace", workspaceId,
-            $"removed {contents.VirtualKeys.Count} virtual keys, {contents.ApiKeys.Count} API keys", cancellationToken);
+            $"removed {contents.VirtualKeys.Count} virtual keys, {contents.ApiKeys.Count} API keys, " +
+            $"{contents.Integrations.Count} integrations", cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
             ["success"] = true,
@@ -161,6 +163,7 @@ internal static class WorkspaceEndpoints
             ["deleted"] = true,
             ["deleted_virtual_keys"] = contents.VirtualKeys.Select(k => k.Slug).ToArray(),
             ["deleted_api_keys"] = contents.ApiKeys.Select(k => k.Id).ToArray(),
+            ["deleted_integrations"] = contents.Integrations,
         });
     }
 

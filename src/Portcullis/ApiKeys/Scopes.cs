@@ -42,11 +42,35 @@ internal static class Scopes
     public const string WorkspacesUpdate = "workspaces.update";
     public const string WorkspacesDelete = "workspaces.delete";
 
+    public const string ProvidersCreate = "providers.create";
+    public const string ProvidersRead = "providers.read";
+    public const string ProvidersList = "providers.list";
+    public const string ProvidersUpdate = "providers.update";
+    public const string ProvidersDelete = "providers.delete";
+
+    /// <summary>Integrations that belong to a workspace; every integration route needs the matching one.</summary>
+    public const string WorkspaceIntegrationsCreate = "workspace_integrations.create";
+    public const string WorkspaceIntegrationsRead = "workspace_integrations.read";
+    public const string WorkspaceIntegrationsList = "workspace_integrations.list";
+    public const string WorkspaceIntegrationsUpdate = "workspace_integrations.update";
+    public const string WorkspaceIntegrationsDelete = "workspace_integrations.delete";
+
+    /// <summary>Organisation-level integrations: needed in addition, and only organisation keys may hold them.</summary>
+    public const string OrganisationIntegrationsCreate = "organisation_integrations.create";
+    public const string OrganisationIntegrationsRead = "organisation_integrations.read";
+    public const string OrganisationIntegrationsList = "organisation_integrations.list";
+    public const string OrganisationIntegrationsUpdate = "organisation_integrations.update";
+    public const string OrganisationIntegrationsDelete = "organisation_integrations.delete";
+
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
         All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
         VirtualKeysUpdate, VirtualKeysDelete, ApiKeysCreate, ApiKeysRead, ApiKeysList, ApiKeysUpdate, ApiKeysDelete,
         LogsList, AuditLogsList, UsageRead, VaultManage, "completions.read", PricingRead, PricingWrite,
         WorkspacesCreate, WorkspacesRead, WorkspacesList, WorkspacesUpdate, WorkspacesDelete,
+        ProvidersCreate, ProvidersRead, ProvidersList, ProvidersUpdate, ProvidersDelete,
+        WorkspaceIntegrationsCreate, WorkspaceIntegrationsRead, WorkspaceIntegrationsList, WorkspaceIntegrationsUpdate,
+        WorkspaceIntegrationsDelete, OrganisationIntegrationsCreate, OrganisationIntegrationsRead,
+        OrganisationIntegrationsList, OrganisationIntegrationsUpdate, OrganisationIntegrationsDelete,
     };
 }

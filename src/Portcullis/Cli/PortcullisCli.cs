@@ -22,6 +22,8 @@ internal static class PortcullisCli
             PricingCommand(json),
             UsageCommand.Create(json),
             WorkspacesCommand.Create(json),
+            CatalogCommands.Integrations(json),
+            CatalogCommands.Providers(json),
         };
         root.Options.Add(json);
         ParseResult parsed = root.Parse(args);

@@ -156,6 +156,22 @@ internal sealed class GatewayHandler(
                 return;
             }
 
+            // The model allow-list of the provider's integration, before anything is reserved; a restricted list of
+            // models is answered here, without asking the upstream.
+            if (Catalog.ModelAccess.Refusal(target, operation, target.BareModel ?? model) is { } notProvisioned)
+            {
+                await RefuseAsync(context, log, notProvisioned);
+                return;
+            }
+
+            if (operation == "models" && Catalog.ModelAccess.RestrictedList(target.VirtualKey, caller.AllowedModels) is { } modelList)
+            {
+                response.ContentType = "application/json";
+                await response.Body.WriteAsync(modelList, aborted);
+                log.Outcome = "success";
+                return;
+            }
+
             // 5. Admit: budgets reserve the worst case and rate limits take their share, then the pending usage record
             //    goes to disk before anything goes upstream.
             //    An Azure key is priced by the deployment that will answer, never by the alias the client typed; the

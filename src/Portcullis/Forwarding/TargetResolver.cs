@@ -49,7 +49,7 @@ internal sealed class TargetResolver(VirtualKeyService virtualKeys, ProviderCata
             return key is null || !caller.CanReach(key.Record.WorkspaceId)
                 ? Target.Refused(GatewayError.BadRequest(
                     $"Following keys are not valid: {(slug.Length > 100 ? slug[..100] + "..." : slug)}", "invalid_virtual_key"))
-                : new Target(key.Record.Provider, key.BaseUrl, key, null, bareModel, null);
+                : new Target(key.Record.Provider, key.BaseUrlFor(bareModel ?? bodyModel), key, null, bareModel, null);
         }
 
         // 2. Pass-through: a provider id with the caller's own provider key.

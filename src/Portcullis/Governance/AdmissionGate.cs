@@ -44,6 +44,7 @@ internal sealed class AdmissionGate(
         }
 
         ModelPrice? price = metered ? pricing.Find(target.VirtualKey?.Record.Slug, model) : null;
+        price = metered ? target.VirtualKey?.Integration?.PriceOf(model, price) ?? price : null;
         if (budgetCount + rateCount == 0)
         {
             return price is null ? Admission.Free : new Admission { Price = price };
@@ -154,10 +155,20 @@ internal sealed class AdmissionGate(
         };
     }
 
-    // The levels in the reference's order of checks: the virtual key or provider, the calling API key, the workspace.
+    // The levels in the reference's order of checks: the integration's grant, the virtual key or provider, the calling
+    // API key, the workspace.
     private static List<GovernedLevel>? LevelsOf(Caller caller, Target target, WorkspaceRecord? workspace)
     {
         List<GovernedLevel>? levels = null;
+
+        // The integration's grant to the provider's workspace: its limits apply on top of the provider's own.
+        if (target.VirtualKey?.Integration is { } integration && integration.UsageLimits.Count + integration.RateLimits.Count > 0)
+        {
+            (levels ??= new(3)).Add(new GovernedLevel(
+                BudgetOwner.ForIntegration(integration.Id, integration.Slug, integration.WorkspaceId),
+                integration.UsageLimits, integration.RateLimits));
+        }
+
         if (target.VirtualKey is { } key && (key.Record.UsageLimits.Count + key.Record.RateLimits.Count) > 0)
         {
             (levels ??= new(2)).Add(new GovernedLevel(

@@ -119,6 +119,8 @@ public static class GatewayHost
         builder.Services.AddSingleton(workspaces);
         builder.Services.AddSingleton<WorkspaceAccess>();
         builder.Services.AddSingleton<TargetResolver>();
+        builder.Services.AddSingleton<Catalog.IntegrationService>();
+        builder.Services.AddSingleton<Catalog.ProviderService>();
         builder.Services.AddSingleton<AuditTrail>();
         builder.Services.AddSingleton<RequestLogWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());

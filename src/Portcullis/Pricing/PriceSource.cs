@@ -11,4 +11,7 @@ internal enum PriceSource
 
     /// <summary>A price an admin set for one virtual key and model.</summary>
     VirtualKey,
+
+    /// <summary>A price set on an integration's model (<c>pricing_config</c>), for every provider made from it.</summary>
+    Integration,
 }

@@ -55,6 +55,31 @@ internal interface IGatewayStore
 
     Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Stores an integration, its workspace grants and the secrets it brings, in one transaction.</summary>
+    Task CreateIntegrationAsync(
+        Catalog.IntegrationRecord record, IReadOnlyList<SealedSecret> newSecrets, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Updates an integration and replaces its workspace grants if it is still as last read (compare-and-set on
+    /// <c>updated_at</c>), upserting the given secrets and deleting the ones it no longer names, in one transaction.
+    /// </summary>
+    Task<bool> UpdateIntegrationAsync(
+        Catalog.IntegrationRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset expectedUpdatedAt,
+        CancellationToken cancellationToken);
+
+    /// <summary>Deletes an integration with its grants, its providers and its secrets, in one transaction.</summary>
+    Task<bool> DeleteIntegrationAsync(string id, CancellationToken cancellationToken);
+
+    Task<Catalog.IntegrationRecord?> GetIntegrationAsync(string slug, CancellationToken cancellationToken);
+
+    Task<Catalog.IntegrationRecord?> GetIntegrationByIdAsync(string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Catalog.IntegrationRecord>> ListIntegrationsAsync(CancellationToken cancellationToken);
+
+    /// <summary>The providers (rows of virtual_keys) made from an integration.</summary>
+    Task<IReadOnlyList<VirtualKeyRecord>> ListProvidersOfIntegrationAsync(
+        string integrationId, CancellationToken cancellationToken);
+
     Task InsertApiKeyAsync(ApiKeyRecord record, CancellationToken cancellationToken);
 
     Task<ApiKeyRecord?> GetApiKeyAsync(string id, CancellationToken cancellationToken);

@@ -28,4 +28,9 @@ internal sealed record VirtualKeyRecord
     public IReadOnlyList<Limits.UsageLimit> UsageLimits { get; init; } = [];
 
     public IReadOnlyList<Limits.RateLimit> RateLimits { get; init; } = [];
+
+    /// <summary>
+    /// The integration a provider is made from (its id); null for a classic virtual key that holds its own secret.
+    /// </summary>
+    public string? IntegrationId { get; init; }
 }

@@ -6,4 +6,8 @@ internal static class SecretPurpose
     public const string ProviderKey = "provider-key";
     public const string CustomHeaders = "custom-headers";
     public const string ApiKeyPepper = "api-key-pepper";
+
+    /// <summary>An integration's provider key and custom headers: owned by the integration, not by a virtual key.</summary>
+    public const string IntegrationKey = "integration-key";
+    public const string IntegrationHeaders = "integration-headers";
 }

@@ -175,6 +175,13 @@ internal sealed class VirtualKeyService(
             throw AdminProblem.Validation("share_key_with is only accepted on create.");
         }
 
+        if (current.IntegrationId is not null &&
+            (input.Key is not null || input.CustomHostGiven || input.CustomHeaders is not null || input.Azure is not null))
+        {
+            throw AdminProblem.Validation(
+                "This provider takes its key, host and headers from its integration; change the integration instead.");
+        }
+
         DateTimeOffset now = time.GetUtcNow();
         now = now > current.UpdatedAt ? now : current.UpdatedAt.AddTicks(1);
         var secrets = new List<SealedSecret>();
@@ -284,6 +291,11 @@ internal sealed class VirtualKeyService(
             return null;
         }
 
+        if (record.IntegrationId is { } integrationId)
+        {
+            return await LoadProviderAsync(record, integrationId, cancellationToken);
+        }
+
         SealedSecret? key = record.SecretId is null ? null : await store.GetSecretAsync(record.SecretId, cancellationToken);
         SealedSecret? headers = record.CustomHeadersSecretId is null
             ? null
@@ -297,6 +309,37 @@ internal sealed class VirtualKeyService(
                 ? new Uri($"https://{resource}.openai.azure.com")
                 : providers.BaseUrlOf(record.Provider) ?? throw new InvalidOperationException("A stored key has no base URL.");
         return new ResolvedVirtualKey(record, baseUrl, key, headers, azure);
+    }
+
+    // A provider takes its credential, host and settings from its integration, which must still be active and
+    // usable in the provider's workspace; otherwise the provider does not resolve.
+    private async Task<ResolvedVirtualKey?> LoadProviderAsync(
+        VirtualKeyRecord record, string integrationId, CancellationToken cancellationToken)
+    {
+        Catalog.IntegrationRecord? integration = await store.GetIntegrationByIdAsync(integrationId, cancellationToken);
+        if (integration is null || integration.Status != "active" ||
+            !Catalog.IntegrationAccess.IsUsableIn(integration, record.WorkspaceId))
+        {
+            return null;
+        }
+
+        SealedSecret? key = integration.SecretId is null ? null : await store.GetSecretAsync(integration.SecretId, cancellationToken);
+        SealedSecret? headers = integration.CustomHeadersSecretId is null
+            ? null
+            : await store.GetSecretAsync(integration.CustomHeadersSecretId, cancellationToken);
+        Uri? baseUrl = integration.CustomHost is not null
+            ? new Uri(integration.CustomHost)
+            : integration.Azure?.ResourceName is { } resource
+                ? new Uri($"https://{resource}.openai.azure.com")
+                : providers.BaseUrlOf(integration.AiProviderId);
+        if (baseUrl is null)
+        {
+            return null;
+        }
+
+        var details = new Catalog.IntegrationDetails(
+            integration, record.WorkspaceId, Catalog.IntegrationAccess.GrantFor(integration, record.WorkspaceId));
+        return new ResolvedVirtualKey(record, baseUrl, key, headers, integration.Azure, details);
     }
 
     private static string RequireName(string? name) => AdminJson.Name(name);

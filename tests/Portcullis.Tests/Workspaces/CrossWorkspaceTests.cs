@@ -28,6 +28,18 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
             _ => ("type", "workspace"),
             ws => $$"""{"name":"in A","scopes":["completions.write"],"workspace_id":"{{ws}}"}""",
             IdInBody: true),
+        ["GET /v1/integrations/{slug}"] = new(a => ("slug", a.Integration), null),
+        ["PUT /v1/integrations/{slug}"] = new(a => ("slug", a.Integration), _ => """{"name":"taken over"}"""),
+        ["DELETE /v1/integrations/{slug}"] = new(a => ("slug", a.Integration), null),
+        ["GET /v1/integrations/{slug}/models"] = new(a => ("slug", a.Integration), null),
+        ["PUT /v1/integrations/{slug}/models"] = new(a => ("slug", a.Integration), _ => """{"allow_all_models":true}"""),
+        ["DELETE /v1/integrations/{slug}/models"] = new(a => ("slug", a.Integration), null),
+        ["GET /v1/integrations/{slug}/workspaces"] = new(a => ("slug", a.Integration), null),
+        ["PUT /v1/integrations/{slug}/workspaces"] = new(
+            a => ("slug", a.Integration), ws => $$"""{"workspaces":[{"id":"{{ws}}","enabled":true}]}"""),
+        ["GET /v1/providers/{slug}"] = new(a => ("slug", a.Provider), null),
+        ["PUT /v1/providers/{slug}"] = new(a => ("slug", a.Provider), _ => """{"note":"taken over"}"""),
+        ["DELETE /v1/providers/{slug}"] = new(a => ("slug", a.Provider), null),
         ["GET /v1/admin/workspaces/{workspaceId}"] = new(a => ("workspaceId", a.Workspace), null),
         ["PUT /v1/admin/workspaces/{workspaceId}"] = new(a => ("workspaceId", a.Workspace), _ => """{"name":"taken over"}"""),
         ["DELETE /v1/admin/workspaces/{workspaceId}"] = new(a => ("workspaceId", a.Workspace), null, Expected: 403),
@@ -45,9 +57,14 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
         string b = await WorkspaceKit.CreateWorkspaceAsync(_gateway, "B");
         string slug = await WorkspaceKit.CreateVirtualKeyInAsync(_gateway, a, "a key");
         (string apiKeyId, string apiKey) = await WorkspaceKit.CreateWorkspaceKeyAsync(_gateway, a, "completions.write");
-        _a = new Objects(a, slug, apiKeyId);
+        string integration = await Catalog.CatalogKit.CreateIntegrationAsync(
+            _gateway, "sk-cross-workspace", new JsonObject { ["workspace_id"] = a });
+        string provider = await Catalog.CatalogKit.CreateProviderAsync(
+            _gateway, integration, new JsonObject { ["workspace_id"] = a });
+        _a = new Objects(a, slug, apiKeyId, integration, provider);
         _unknown = new Objects("ws-unknown-" + Guid.NewGuid().ToString("n")[..6], "unknown-" + Guid.NewGuid().ToString("n")[..6],
-            Guid.NewGuid().ToString());
+            Guid.NewGuid().ToString(), "unknown-int-" + Guid.NewGuid().ToString("n")[..6],
+            "unknown-prov-" + Guid.NewGuid().ToString("n")[..6]);
         (_, string keyOfB) = await WorkspaceKit.CreateWorkspaceKeyAsync(_gateway, b, Scopes.All);
         _asB = _gateway.NewClient(keyOfB);
 
@@ -102,6 +119,9 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
         JsonNode key = (await _gateway.Admin.GetFromJsonAsync<JsonNode>($"/v1/virtual-keys/{_a.Slug}"))!;
         Assert.Null(key["note"]);
         Assert.Equal(HttpStatusCode.OK, (await _gateway.Admin.GetAsync($"/v1/api-keys/{_a.ApiKeyId}")).StatusCode);
+        Assert.Equal("Team OpenAI", (await _gateway.Admin.GetFromJsonAsync<JsonNode>(
+            $"/v1/integrations/{_a.Integration}"))!["name"]!.GetValue<string>());
+        Assert.Null((await _gateway.Admin.GetFromJsonAsync<JsonNode>($"/v1/providers/{_a.Provider}"))!["note"]);
         Assert.Equal("A", (await _gateway.Admin.GetFromJsonAsync<JsonNode>(
             $"/v1/admin/workspaces/{_a.Workspace}"))!["name"]!.GetValue<string>());
     }
@@ -114,6 +134,8 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
     [InlineData("/v1/admin/usage?group_by=virtual_key")]
     [InlineData("/v1/admin/usage?group_by=api_key")]
     [InlineData("/v1/admin/pricing")]
+    [InlineData("/v1/integrations")]
+    [InlineData("/v1/providers")]
     public async Task Lists_never_show_another_workspaces_objects(string path)
     {
         string seenByAdmin = await _gateway.Admin.GetStringAsync(path + (path.Contains('?') ? "&" : "?") + "page_size=500");
@@ -123,11 +145,14 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
             path + (path.Contains('?') ? "&" : "?") + "workspace_id=" + _a.Workspace);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(seenByAdmin.Contains(_a.Slug) || seenByAdmin.Contains(_a.ApiKeyId) || seenByAdmin.Contains(_a.Workspace),
+        Assert.True(seenByAdmin.Contains(_a.Slug) || seenByAdmin.Contains(_a.ApiKeyId) || seenByAdmin.Contains(_a.Workspace) ||
+                    seenByAdmin.Contains(_a.Integration),
             $"the organisation key should see A's objects in {path}: {seenByAdmin}");
         Assert.DoesNotContain(_a.Slug, seenByB);
         Assert.DoesNotContain(_a.ApiKeyId, seenByB);
         Assert.DoesNotContain(_a.Workspace, seenByB);
+        Assert.DoesNotContain(_a.Integration, seenByB);
+        Assert.DoesNotContain(_a.Provider, seenByB);
         if (path != "/v1/admin/workspaces" && path != "/v1/admin/pricing")
         {
             Assert.Equal(HttpStatusCode.NotFound, naming.StatusCode);
@@ -163,11 +188,13 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
     }
 
     private static string Placeholders(string body, Objects objects) => body
+        .Replace(objects.Integration, "<integration>")
+        .Replace(objects.Provider, "<provider>")
         .Replace(objects.Slug, "<slug>")
         .Replace(objects.ApiKeyId, "<api-key>")
         .Replace(objects.Workspace, "<workspace>");
 
-    private sealed record Objects(string Workspace, string Slug, string ApiKeyId);
+    private sealed record Objects(string Workspace, string Slug, string ApiKeyId, string Integration, string Provider);
 
     private sealed record Row(
         Func<Objects, (string Name, string Value)> Parameter, Func<string, string>? Body, int Expected = 404,

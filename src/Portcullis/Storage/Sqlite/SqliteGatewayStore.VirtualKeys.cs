@@ -8,7 +8,7 @@ internal sealed partial class SqliteGatewayStore
 {
     private const string VirtualKeyColumns =
         "id, slug, workspace_id, name, provider, note, status, secret_id, key_mask, custom_host, custom_header_names, " +
-        "custom_headers_secret_id, created_at, updated_at, expires_at, provider_config, usage_limits, rate_limits";
+        "custom_headers_secret_id, created_at, updated_at, expires_at, provider_config, usage_limits, rate_limits, integration_id";
 
     public async Task CreateVirtualKeyAsync(
         VirtualKeyRecord record, IReadOnlyList<SealedSecret> newSecrets, DateTimeOffset at, CancellationToken cancellationToken)
@@ -25,7 +25,7 @@ internal sealed partial class SqliteGatewayStore
             $"""
             INSERT INTO virtual_keys ({VirtualKeyColumns})
             VALUES ($id, $slug, $ws, $name, $provider, $note, $status, $secret, $mask, $host, $headers, $headersSecret,
-                    $created, $updated, $expires, $providerConfig, $usageLimits, $rateLimits)
+                    $created, $updated, $expires, $providerConfig, $usageLimits, $rateLimits, $integration)
             """,
             VirtualKeyParameters(record));
         command.Transaction = transaction;
@@ -146,6 +146,7 @@ internal sealed partial class SqliteGatewayStore
         ("$providerConfig", record.ProviderConfig),
         ("$usageLimits", LimitsJson.SerializeUsageLimits(record.UsageLimits)),
         ("$rateLimits", LimitsJson.SerializeRateLimits(record.RateLimits)),
+        ("$integration", record.IntegrationId),
     ];
 
     private static VirtualKeyRecord ReadVirtualKey(SqliteDataReader reader) => new()
@@ -168,5 +169,6 @@ internal sealed partial class SqliteGatewayStore
         ProviderConfig = ReadOptionalString(reader, 15),
         UsageLimits = ReadUsageLimits(reader, 16),
         RateLimits = ReadRateLimits(reader, 17),
+        IntegrationId = ReadOptionalString(reader, 18),
     };
 }

@@ -92,11 +92,23 @@ internal sealed partial class SqliteGatewayStore
             return contents;
         }
 
-        // 2. Its keys and their prices, then the workspace; request logs stay as the record of what happened.
+        // 2. Its keys and their prices, its integrations and every integration's grant to it, then the workspace;
+        //    request logs stay as the record of what happened.
         foreach (string sql in (string[])[
             "DELETE FROM model_prices WHERE scope IN (SELECT slug FROM virtual_keys WHERE workspace_id = $id)",
             "DELETE FROM virtual_keys WHERE workspace_id = $id",
             "DELETE FROM api_keys WHERE workspace_id = $id",
+            """
+            DELETE FROM integration_workspaces
+            WHERE workspace_id = $id OR integration_id IN (SELECT id FROM integrations WHERE workspace_id = $id)
+            """,
+            "DELETE FROM integrations WHERE workspace_id = $id",
+            """
+            DELETE FROM secrets
+            WHERE purpose IN ('integration-key', 'integration-headers')
+              AND id NOT IN (SELECT secret_id FROM integrations WHERE secret_id IS NOT NULL)
+              AND id NOT IN (SELECT custom_headers_secret_id FROM integrations WHERE custom_headers_secret_id IS NOT NULL)
+            """,
         ])
         {
             await using SqliteCommand command = Command(connection, sql, ("$id", id));
@@ -178,7 +190,19 @@ internal sealed partial class SqliteGatewayStore
             }
         }
 
-        return new WorkspaceContents(virtualKeys, apiKeys);
+        var integrations = new List<string>();
+        await using (SqliteCommand command = Command(
+            connection, "SELECT slug FROM integrations WHERE workspace_id = $id ORDER BY created_at, id", ("$id", id)))
+        {
+            command.Transaction = transaction;
+            await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                integrations.Add(reader.GetString(0));
+            }
+        }
+
+        return new WorkspaceContents(virtualKeys, apiKeys, integrations);
     }
 
     /// <summary>One page of the rows a WHERE clause selects (values bound as parameters), and how many it selects.</summary>

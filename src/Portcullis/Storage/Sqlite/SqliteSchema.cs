@@ -18,6 +18,7 @@ internal static class SqliteSchema
         ("api_keys", "rate_limits", "TEXT NULL"),
         ("usage_reservations", "progress", "TEXT NULL"),
         ("request_logs", "workspace_id", "TEXT NULL"),
+        ("virtual_keys", "integration_id", "TEXT NULL"),
         ("api_keys", "public_id", "TEXT NULL"),
         ("api_keys", "previous_key_hash", "BLOB NULL"),
         ("api_keys", "previous_key_expires_at", "TEXT NULL"),
@@ -177,5 +178,34 @@ internal static class SqliteSchema
         """,
         "CREATE INDEX IF NOT EXISTS ix_virtual_keys_workspace_id ON virtual_keys (workspace_id)",
         "CREATE INDEX IF NOT EXISTS ix_api_keys_workspace_id ON api_keys (workspace_id)",
+        """
+        CREATE TABLE IF NOT EXISTS integrations (
+            id TEXT PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            workspace_id TEXT NULL,
+            name TEXT NOT NULL,
+            ai_provider_id TEXT NOT NULL,
+            description TEXT NULL,
+            status TEXT NOT NULL,
+            secret_id TEXT NULL REFERENCES secrets (id),
+            key_mask TEXT NOT NULL,
+            custom_host TEXT NULL,
+            custom_header_names TEXT NOT NULL,
+            custom_headers_secret_id TEXT NULL REFERENCES secrets (id),
+            configurations TEXT NULL,
+            allow_all_models INTEGER NOT NULL,
+            models TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS integration_workspaces (
+            integration_id TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+            workspace_id TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            usage_limits TEXT NULL,
+            rate_limits TEXT NULL,
+            PRIMARY KEY (integration_id, workspace_id))
+        """,
     ];
 }

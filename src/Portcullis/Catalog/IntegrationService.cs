@@ -1,0 +1,313 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using Portcullis.Admin;
+using Portcullis.Budgets;
+using Portcullis.Providers;
+using Portcullis.Storage;
+using Portcullis.Vault;
+using Portcullis.VirtualKeys;
+
+namespace Portcullis.Catalog;
+
+/// <summary>
+/// Creates and changes integrations: the credential is sealed once, with its custom headers (and OpenAI organisation
+/// and project, sent as headers) as a second secret. Every change clears the resolution cache, so providers made from
+/// the integration use the change from their next request.
+/// </summary>
+internal sealed partial class IntegrationService(
+    IGatewayStore store, VaultService vault, ProviderCatalog providers, VirtualKeyService virtualKeys, IUsageLedger ledger,
+    TimeProvider time)
+{
+    public Task<IntegrationRecord?> GetAsync(string slug, CancellationToken cancellationToken) =>
+        store.GetIntegrationAsync(slug, cancellationToken);
+
+    public Task<IReadOnlyList<IntegrationRecord>> ListAsync(CancellationToken cancellationToken) =>
+        store.ListIntegrationsAsync(cancellationToken);
+
+    /// <param name="workspaceId">The owning workspace, or null for an organisation-level integration.</param>
+    public async Task<IntegrationRecord> CreateAsync(
+        IntegrationInput input, string? workspaceId, CancellationToken cancellationToken)
+    {
+        // 1. Validate everything before anything is sealed or stored.
+        string name = AdminJson.Name(input.Name);
+        string provider = RequireProvider(input.AiProviderId);
+        string slug = input.Slug is null ? SlugGenerator.FromName(name) : RequireSlug(input.Slug);
+        if (await store.GetIntegrationAsync(slug, cancellationToken) is not null)
+        {
+            throw AdminProblem.Conflict($"An integration with slug '{slug}' already exists.");
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        var record = new IntegrationRecord
+        {
+            Id = Guid.CreateVersion7().ToString(),
+            Slug = slug,
+            WorkspaceId = workspaceId,
+            Name = name,
+            AiProviderId = provider,
+            Description = Description(input.Description),
+            Status = "active",
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var secrets = new List<SealedSecret>();
+        record = ApplyConfigurations(record, input, secrets);
+        if (input.Key is not null)
+        {
+            record = ApplyKey(record, input.Key, secrets);
+        }
+        else if (record.CustomHost is null || provider == AzureConfig.ProviderId)
+        {
+            throw AdminProblem.Validation("key is required (the provider API key this integration holds).");
+        }
+
+        // 2. One transaction; a slug taken meanwhile is a conflict, not a failure.
+        try
+        {
+            await store.CreateIntegrationAsync(record, secrets, cancellationToken);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw AdminProblem.Conflict($"An integration with slug '{slug}' already exists.");
+        }
+
+        return record;
+    }
+
+    /// <summary>Name, description, key (rotation: every provider moves to the new key) and configurations.</summary>
+    public Task<IntegrationRecord> UpdateAsync(string slug, IntegrationInput input, CancellationToken cancellationToken)
+    {
+        if (input.AiProviderId is not null || input.Slug is not null && input.Slug != slug || input.WorkspaceId is not null)
+        {
+            throw AdminProblem.Validation("ai_provider_id, slug and workspace_id cannot change; create a new integration.");
+        }
+
+        return ChangeAsync(slug, (current, secrets) =>
+        {
+            IntegrationRecord next = current;
+            next = input.Name is null ? next : next with { Name = AdminJson.Name(input.Name) };
+            next = input.DescriptionGiven ? next with { Description = Description(input.Description) } : next;
+            next = input.ConfigurationsGiven ? ApplyConfigurations(next, input, secrets) : next;
+            return input.Key is null ? next : ApplyKey(next, input.Key, secrets);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Merges model entries by slug (a listed model replaces the stored one) and sets <c>allow_all_models</c> when
+    /// given.
+    /// </summary>
+    public Task<IntegrationRecord> SetModelsAsync(
+        string slug, bool? allowAllModels, IReadOnlyList<IntegrationModel> models, CancellationToken cancellationToken) =>
+        ChangeAsync(slug, (current, _) =>
+        {
+            var merged = current.Models.ToDictionary(m => m.Slug, StringComparer.Ordinal);
+            foreach (IntegrationModel model in models)
+            {
+                merged[model.Slug] = model;
+            }
+
+            return current with
+            {
+                AllowAllModels = allowAllModels ?? current.AllowAllModels,
+                Models = merged.Values.OrderBy(m => m.Slug, StringComparer.Ordinal).ToArray(),
+            };
+        }, cancellationToken);
+
+    public Task<IntegrationRecord> DeleteModelsAsync(
+        string slug, IReadOnlyCollection<string> models, CancellationToken cancellationToken) =>
+        ChangeAsync(slug, (current, _) =>
+            current with { Models = current.Models.Where(m => !models.Contains(m.Slug)).ToArray() }, cancellationToken);
+
+    /// <summary>
+    /// Merges workspace grants by id (or replaces them all with <paramref name="replaceAll"/>), sets global access when
+    /// given, and applies the grants' budgets to the ledger (resetting usage where asked).
+    /// </summary>
+    public async Task<IntegrationRecord> SetWorkspacesAsync(
+        string slug, IReadOnlyList<IntegrationGrantRules.GrantInput> grants, IntegrationGrant? global, bool replaceAll,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyList<IntegrationGrant> before = [];
+        IntegrationRecord updated = await ChangeAsync(slug, (current, _) =>
+        {
+            if (current.WorkspaceId is { } owner && grants.Any(g => g.Grant.WorkspaceId != owner))
+            {
+                throw AdminProblem.Validation($"Integration '{slug}' belongs to workspace '{owner}' and serves only it.");
+            }
+
+            before = current.Grants;
+            var merged = (replaceAll ? [] : current.Grants).ToDictionary(g => g.WorkspaceId, StringComparer.Ordinal);
+            foreach (IntegrationGrantRules.GrantInput given in grants)
+            {
+                merged[given.Grant.WorkspaceId] = given.Grant;
+            }
+
+            if (global is not null)
+            {
+                merged[IntegrationGrant.GlobalWorkspace] = global;
+            }
+
+            return current with { Grants = merged.Values.OrderBy(g => g.WorkspaceId, StringComparer.Ordinal).ToArray() };
+        }, cancellationToken);
+
+        foreach (IntegrationGrantRules.GrantInput given in grants)
+        {
+            await ledger.ConfigureAsync(
+                BudgetOwner.ForIntegration(updated.Id, updated.Slug, given.Grant.WorkspaceId), given.Grant.UsageLimits,
+                given.ResetUsage, cancellationToken);
+        }
+
+        foreach (IntegrationGrant dropped in before.Where(b => updated.Grants.All(g => g.WorkspaceId != b.WorkspaceId)))
+        {
+            await ledger.RemoveAsync(BudgetOwner.ForIntegration(updated.Id, updated.Slug, dropped.WorkspaceId), cancellationToken);
+        }
+
+        return updated;
+    }
+
+    /// <summary>
+    /// Deletes an integration. While providers use it the answer is 409, unless <paramref name="cascade"/> deletes them
+    /// too; their budgets and the integration's go with them.
+    /// </summary>
+    public async Task<IReadOnlyList<VirtualKeyRecord>> DeleteAsync(
+        IntegrationRecord integration, bool cascade, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<VirtualKeyRecord> users = await store.ListProvidersOfIntegrationAsync(integration.Id, cancellationToken);
+        if (users.Count > 0 && !cascade)
+        {
+            throw AdminProblem.Conflict(
+                $"Integration '{integration.Slug}' is used by {users.Count} provider(s) " +
+                $"({string.Join(", ", users.Take(5).Select(u => u.Slug))}); delete them first or pass ?cascade=true.");
+        }
+
+        if (!await store.DeleteIntegrationAsync(integration.Id, cancellationToken))
+        {
+            throw AdminProblem.NotFound($"Integration '{integration.Slug}'");
+        }
+
+        virtualKeys.Invalidate();
+        foreach (VirtualKeyRecord provider in users)
+        {
+            await ledger.RemoveAsync(BudgetOwner.ForVirtualKey(provider.Id, provider.Slug), cancellationToken);
+        }
+
+        foreach (IntegrationGrant grant in integration.Grants)
+        {
+            await ledger.RemoveAsync(
+                BudgetOwner.ForIntegration(integration.Id, integration.Slug, grant.WorkspaceId), cancellationToken);
+        }
+
+        return users;
+    }
+
+    // Read, change, compare-and-set; a concurrent change is re-read and the change applied again.
+    private async Task<IntegrationRecord> ChangeAsync(
+        string slug, Func<IntegrationRecord, List<SealedSecret>, IntegrationRecord> change,
+        CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            IntegrationRecord current = await store.GetIntegrationAsync(slug, cancellationToken)
+                ?? throw AdminProblem.NotFound($"Integration '{slug}'");
+            var secrets = new List<SealedSecret>();
+            DateTimeOffset now = time.GetUtcNow();
+            IntegrationRecord next = change(current, secrets) with
+            {
+                UpdatedAt = now > current.UpdatedAt ? now : current.UpdatedAt.AddTicks(1),
+            };
+            if (await store.UpdateIntegrationAsync(next, secrets, current.UpdatedAt, cancellationToken))
+            {
+                virtualKeys.Invalidate();
+                return next;
+            }
+        }
+
+        throw AdminProblem.Conflict($"Integration '{slug}' kept changing under this update; try again.");
+    }
+
+    private IntegrationRecord ApplyKey(IntegrationRecord record, string key, List<SealedSecret> secrets)
+    {
+        SecretValueRules.ProviderKey(key);
+        string id = record.SecretId ?? Guid.CreateVersion7().ToString();
+        secrets.Add(vault.Seal(id, SecretPurpose.IntegrationKey, record.SecretWorkspace, key));
+        return record with { SecretId = id, KeyMask = SecretValue.MaskOf(key) };
+    }
+
+    // The whole configuration: host, Azure, OpenAI organisation and project, and custom headers (sealed).
+    private IntegrationRecord ApplyConfigurations(IntegrationRecord record, IntegrationInput input, List<SealedSecret> secrets)
+    {
+        string? host = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
+        bool azure = record.AiProviderId == AzureConfig.ProviderId;
+        AzureConfig? azureConfig = azure
+            ? AzureConfigRules.Validate(input.Azure, host is not null)
+            : input.Azure is null ? null : throw AdminProblem.Validation("azure_* configurations are for azure-openai integrations.");
+        if (host is null && !azure && providers.BaseUrlOf(record.AiProviderId) is null)
+        {
+            throw AdminProblem.Validation(
+                $"Provider '{record.AiProviderId}' is self-hosted: set configurations.custom_host to its base URL (with /v1).");
+        }
+
+        string? organization = OptionalHeaderValue(input.OpenAiOrganization, "openai_organization");
+        string? project = OptionalHeaderValue(input.OpenAiProject, "openai_project");
+        var headers = new Dictionary<string, string>(
+            input.CustomHeaders is null ? [] : CustomHeaderRules.Validate(input.CustomHeaders), StringComparer.OrdinalIgnoreCase);
+        if (organization is not null)
+        {
+            headers["OpenAI-Organization"] = organization;
+        }
+
+        if (project is not null)
+        {
+            headers["OpenAI-Project"] = project;
+        }
+
+        string? headersId = null;
+        if (headers.Count > 0)
+        {
+            headersId = record.CustomHeadersSecretId ?? Guid.CreateVersion7().ToString();
+            secrets.Add(vault.Seal(headersId, SecretPurpose.IntegrationHeaders, record.SecretWorkspace, JsonSerializer.Serialize(headers)));
+        }
+
+        return record with
+        {
+            CustomHost = host,
+            Azure = azureConfig,
+            OpenAiOrganization = organization,
+            OpenAiProject = project,
+            CustomHeaderNames = input.CustomHeaders?.Keys.ToArray() ?? [],
+            CustomHeadersSecretId = headersId,
+        };
+    }
+
+    private static string? OptionalHeaderValue(string? value, string field) =>
+        value is null || (value.Length <= 200 && value.All(c => c is > ' ' and <= '~'))
+            ? value
+            : throw AdminProblem.Validation($"configurations.{field} must be up to 200 visible ASCII characters.");
+
+    private static string? Description(string? value) =>
+        value is null || (value.Length <= 2000 && !value.Any(c => char.IsControl(c) && c is not '\n' and not '\t'))
+            ? value
+            : throw AdminProblem.Validation("description must be up to 2000 characters without control characters.");
+
+    /// <summary>A slug given by the admin: Portkey's pattern <c>^[a-zA-Z0-9_-]+$</c>, at most 100 characters.</summary>
+    public static string RequireSlug(string slug) =>
+        slug.Length <= 100 && SlugPattern().IsMatch(slug)
+            ? slug
+            : throw AdminProblem.Validation("slug must match ^[a-zA-Z0-9_-]+$ (at most 100 characters).");
+
+    private string RequireProvider(string? provider)
+    {
+        if (string.IsNullOrWhiteSpace(provider))
+        {
+            throw AdminProblem.Validation("ai_provider_id is required, for example 'openai'.");
+        }
+
+        return providers.IsKnown(provider)
+            ? providers.Canonical(provider)
+            : throw AdminProblem.Validation(
+                $"Provider '{provider}' is not supported yet; supported: {string.Join(", ", providers.Ids)}.");
+    }
+
+    [GeneratedRegex("^[a-zA-Z0-9_-]+$")]
+    private static partial Regex SlugPattern();
+}

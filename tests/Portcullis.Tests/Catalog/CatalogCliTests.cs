@@ -1,0 +1,69 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Portcullis.Tests.Cli;
+using Portcullis.Tests.Infrastructure;
+
+namespace Portcullis.Tests.Catalog;
+
+/// <summary><c>portcullis integrations</c> and <c>portcullis providers</c>, run as the real program.</summary>
+public sealed class CatalogCliTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    [Fact]
+    public async Task Integrations_and_providers_commands_build_a_working_restricted_provider()
+    {
+        string providerKey = "sk-cli-catalog-" + Guid.NewGuid().ToString("n");
+
+        CliResult created = await Cli(["integrations", "create", "--name", "cli team", "--provider", "openai",
+            "--slug", "cli-team", "--key-env", "TEST_PROVIDER_KEY"], new() { ["TEST_PROVIDER_KEY"] = providerKey });
+        CliResult models = await Cli(["integrations", "models", "cli-team", "--model", "gpt-4o-mini"]);
+        CliResult granted = await Cli(["integrations", "workspaces", "cli-team", "--enable", "default"]);
+        CliResult provider = await Cli(["providers", "create", "--name", "cli provider", "--integration", "cli-team",
+            "--slug", "cli-provider"]);
+        CliResult listed = await Cli(["providers", "list"]);
+
+        foreach (CliResult result in new[] { created, models, granted, provider, listed })
+        {
+            Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.DoesNotContain(providerKey, result.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("created cli-team", created.StandardOutput);
+        Assert.Contains("gpt-4o-mini\ttrue", models.StandardOutput);
+        Assert.Contains("cli-provider\tcli-team\topenai", listed.StandardOutput);
+        (_, string key) = await fixture.CreateApiKeyAsync("completions.write");
+        using HttpClient client = fixture.NewClient(key);
+        using HttpResponseMessage refused = await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(
+            """{"model":"@cli-provider/gpt-4o","messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(412, (int)refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task Integrations_delete_is_refused_while_used_and_exits_one()
+    {
+        string slug = await CatalogKit.CreateIntegrationAsync(fixture, "sk-cli-delete-0001");
+        await CatalogKit.GrantDefaultWorkspaceAsync(fixture, slug);
+        await CatalogKit.CreateProviderAsync(fixture, slug);
+
+        CliResult refused = await Cli(["integrations", "delete", slug]);
+        CliResult cascaded = await Cli(["integrations", "delete", slug, "--cascade"]);
+
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.True(cascaded.ExitCode == 0, cascaded.ToString());
+        Assert.Equal(404, (int)(await fixture.Admin.GetAsync($"/v1/integrations/{slug}")).StatusCode);
+    }
+
+    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null)
+    {
+        var merged = new Dictionary<string, string?>
+        {
+            ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
+            ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
+        };
+        foreach ((string name, string? value) in environment ?? [])
+        {
+            merged[name] = value;
+        }
+
+        return PortcullisProcess.RunAsync(args, merged, standardInput: null);
+    }
+}
