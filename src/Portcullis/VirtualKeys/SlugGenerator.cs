@@ -8,7 +8,8 @@ internal static class SlugGenerator
 {
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-    public static string FromName(string name)
+    /// <summary>A slug from <paramref name="name"/>, after <paramref name="prefix"/> when given (<c>ws-team-a-x7k2q9</c>).</summary>
+    public static string FromName(string name, string? prefix = null)
     {
         var stem = new StringBuilder();
         foreach (char c in name.ToLowerInvariant())
@@ -28,8 +29,9 @@ internal static class SlugGenerator
             }
         }
 
-        string prefix = stem.ToString().Trim('-');
+        string middle = stem.ToString().Trim('-');
         string suffix = RandomNumberGenerator.GetString(Alphabet, 6);
-        return prefix.Length == 0 ? "vk-" + suffix : prefix + "-" + suffix;
+        string head = prefix ?? (middle.Length == 0 ? "vk" : "");
+        return string.Join('-', ((string[])[head, middle, suffix]).Where(part => part.Length > 0));
     }
 }

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using Portcullis.Admin;
 using Portcullis.Storage;
+using Portcullis.VirtualKeys;
 
 namespace Portcullis.Workspaces;
 
@@ -14,8 +13,6 @@ internal sealed class WorkspaceService(IGatewayStore store, TimeProvider time)
 {
     /// <summary>The workspace that exists from the first start and cannot be deleted.</summary>
     public const string DefaultId = "default";
-
-    private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 
     private readonly ConcurrentDictionary<string, WorkspaceRecord?> _cache = new(StringComparer.Ordinal);
 
@@ -111,28 +108,5 @@ internal sealed class WorkspaceService(IGatewayStore store, TimeProvider time)
     }
 
     // Portkey's ids read like ws-<name>-<random>; the id doubles as the slug.
-    private static string NewId(string name)
-    {
-        var stem = new StringBuilder();
-        foreach (char c in name.ToLowerInvariant())
-        {
-            if (c is >= 'a' and <= 'z' or >= '0' and <= '9')
-            {
-                stem.Append(c);
-            }
-            else if (stem.Length > 0 && stem[^1] != '-')
-            {
-                stem.Append('-');
-            }
-
-            if (stem.Length >= 24)
-            {
-                break;
-            }
-        }
-
-        string middle = stem.ToString().Trim('-');
-        string suffix = RandomNumberGenerator.GetString(Alphabet, 6);
-        return middle.Length == 0 ? $"ws-{suffix}" : $"ws-{middle}-{suffix}";
-    }
+    private static string NewId(string name) => SlugGenerator.FromName(name, "ws");
 }

@@ -140,6 +140,36 @@ public sealed class WorkspaceAdminTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Delete_counts_the_workspaces_integrations_and_force_removes_them_their_secrets_and_every_grant()
+    {
+        string id = await WorkspaceKit.CreateWorkspaceAsync(fixture, "with integrations");
+        long secretsBefore = await SecretCountAsync();
+        string own = await Catalog.CatalogKit.CreateIntegrationAsync(
+            fixture, "sk-ws-own-integration-0001", new JsonObject { ["workspace_id"] = id });
+        string organisation = await Catalog.CatalogKit.CreateIntegrationAsync(fixture, "sk-ws-org-integration-0001");
+        await Catalog.CatalogKit.SendAsync(fixture.Admin, HttpMethod.Put, $"/v1/integrations/{organisation}/workspaces",
+            JsonNode.Parse($$"""{"workspaces":[{"id":"{{id}}","enabled":true}]}"""));
+
+        using HttpResponseMessage refused = await fixture.Admin.DeleteAsync($"/v1/admin/workspaces/{id}");
+        string message = (await refused.Content.ReadFromJsonAsync<JsonNode>())!["error"]!["message"]!.GetValue<string>();
+        using HttpResponseMessage forced = await fixture.Admin.DeleteAsync($"/v1/admin/workspaces/{id}?force=true");
+        JsonNode grants = (await fixture.Admin.GetFromJsonAsync<JsonNode>($"/v1/integrations/{organisation}/workspaces"))!;
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Contains("1 integration", message);
+        Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"/v1/integrations/{own}")).StatusCode);
+        Assert.DoesNotContain(id, grants.ToJsonString());
+        Assert.Equal(secretsBefore + 1, await SecretCountAsync()); // the organisation integration's key is all that is left
+    }
+
+    private async Task<long> SecretCountAsync()
+    {
+        JsonNode vault = (await fixture.Admin.GetFromJsonAsync<JsonNode>("/v1/admin/vault"))!;
+        return vault["versions"]!.AsArray().Sum(v => v!["secrets"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task A_workspace_key_reads_and_updates_its_own_workspace_but_cannot_create_or_delete_workspaces()
     {
         string own = await WorkspaceKit.CreateWorkspaceAsync(fixture, "own");

@@ -103,12 +103,6 @@ internal sealed partial class SqliteGatewayStore
             WHERE workspace_id = $id OR integration_id IN (SELECT id FROM integrations WHERE workspace_id = $id)
             """,
             "DELETE FROM integrations WHERE workspace_id = $id",
-            """
-            DELETE FROM secrets
-            WHERE purpose IN ('integration-key', 'integration-headers')
-              AND id NOT IN (SELECT secret_id FROM integrations WHERE secret_id IS NOT NULL)
-              AND id NOT IN (SELECT custom_headers_secret_id FROM integrations WHERE custom_headers_secret_id IS NOT NULL)
-            """,
         ])
         {
             await using SqliteCommand command = Command(connection, sql, ("$id", id));
@@ -130,6 +124,7 @@ internal sealed partial class SqliteGatewayStore
         }
 
         await DeleteOrphanSecretsAsync(connection, transaction, cancellationToken);
+        await DeleteOrphanIntegrationSecretsAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return contents;
     }
