@@ -21,7 +21,8 @@ internal static class ApiKeyRotationEndpoint
     private static async Task<IResult> RotateAsync(
         string id, HttpContext context, ApiKeyService apiKeys, AuditTrail audit, CancellationToken cancellationToken)
     {
-        // 1. The transition: absent means the default (one hour); shorter than the reference's minimum is refused.
+        // 1. The transition: absent means the default (one hour); 0 ends the old secret at once; anything else shorter
+        //    than the reference's minimum is refused.
         TimeSpan transition = ApiKeyService.DefaultTransition;
         if (context.Request.ContentLength is not 0)
         {
@@ -63,10 +64,12 @@ internal static class ApiKeyRotationEndpoint
 
         long min = (long)ApiKeyService.MinimumTransition.TotalMilliseconds;
         long max = (long)ApiKeyService.MaximumTransition.TotalMilliseconds;
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out long ms) || ms < min || ms > max)
+        // 0 ends the old secret at once (a leaked key); otherwise the reference's minimum of 30 minutes applies.
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out long ms) || (ms != 0 && (ms < min || ms > max)))
         {
             throw AdminProblem.Validation(
-                $"key_transition_period_ms must be a whole number of milliseconds from {min} (30 minutes) to {max} (30 days).");
+                $"key_transition_period_ms must be 0 (the old key stops at once) or a whole number of milliseconds from " +
+                $"{min} (30 minutes) to {max} (30 days).");
         }
 
         return TimeSpan.FromMilliseconds(ms);

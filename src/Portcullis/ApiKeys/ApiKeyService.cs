@@ -254,8 +254,9 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
                 PublicId = publicId,
                 KeyHash = hasher.Hash(key),
                 KeyMask = ApiKeyFormat.MaskOf(key),
-                PreviousKeyHash = current.KeyHash,
-                PreviousKeyExpiresAt = time.GetUtcNow() + transition,
+                // Without a transition the old secret ends at once: nothing of it is kept.
+                PreviousKeyHash = transition > TimeSpan.Zero ? current.KeyHash : null,
+                PreviousKeyExpiresAt = transition > TimeSpan.Zero ? time.GetUtcNow() + transition : null,
             };
         }, cancellationToken);
         return rotated is null ? null : (rotated, key);

@@ -49,6 +49,14 @@ internal sealed class IntegrationDetails
         return _models.TryGetValue(model, out IntegrationModel? listed) ? listed.Enabled : AllowAllModels;
     }
 
+    /// <summary>
+    /// Whether an Azure deployment may answer: with a list, its alias or its model name must be listed and enabled;
+    /// with <c>allow_all_models</c>, neither may be listed as disabled.
+    /// </summary>
+    public bool AllowsDeployment(string alias, string? modelName) => AllowAllModels
+        ? Allows(alias) && (modelName is null || Allows(modelName))
+        : Allows(alias) || (modelName is not null && Allows(modelName));
+
     /// <summary>The models a caller may name when the integration restricts them; null when it allows all.</summary>
     public IReadOnlyList<string>? EnabledModels => AllowAllModels
         ? null

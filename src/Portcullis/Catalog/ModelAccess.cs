@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Portcullis.Forwarding;
+using Portcullis.Providers;
 using Portcullis.VirtualKeys;
 
 namespace Portcullis.Catalog;
@@ -12,10 +14,21 @@ namespace Portcullis.Catalog;
 /// </summary>
 internal static class ModelAccess
 {
-    /// <summary>The refusal for a request naming <paramref name="model"/>; null when the model is allowed.</summary>
-    public static GatewayError? Refusal(Target target, string operation, string? model)
+    /// <summary>
+    /// The refusal for a request naming <paramref name="model"/>; null when the model is allowed. An Azure request is
+    /// judged by the <paramref name="deployment"/> that will answer it, whatever name the client sent.
+    /// </summary>
+    public static GatewayError? Refusal(Target target, string operation, string? model, AzureDeployment? deployment = null)
     {
-        if (operation == "models" || target.VirtualKey?.Integration is not { } integration || integration.Allows(model))
+        if (operation == "models" || target.VirtualKey?.Integration is not { } integration)
+        {
+            return null;
+        }
+
+        bool allowed = deployment is null
+            ? integration.Allows(model)
+            : integration.AllowsDeployment(deployment.Alias, deployment.ModelName);
+        if (allowed)
         {
             return null;
         }
@@ -27,7 +40,7 @@ internal static class ModelAccess
     /// <param name="owner">What restricts the models: <c>integration</c> or <c>API key</c>.</param>
     public static GatewayError NotAllowed(string? model, string owner)
     {
-        string shown = model is null ? "" : model.Length <= 200 ? model : model[..200] + "...";
+        string shown = string.IsNullOrEmpty(model) ? "(none)" : model.Length <= 200 ? model : model[..200] + "...";
         return new GatewayError(412, "model_not_allowed_error", null, $"Model {shown} is not allowed for this {owner}");
     }
 
@@ -73,5 +86,38 @@ internal static class ModelAccess
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// The upstream's model list without the models <paramref name="integration"/> does not allow; the answer as it
+    /// came when it is not a list of models.
+    /// </summary>
+    public static ReadOnlyMemory<byte> WithoutDisallowed(ReadOnlyMemory<byte> answer, IntegrationDetails integration)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(answer.Span);
+        }
+        catch (JsonException)
+        {
+            return answer;
+        }
+
+        if (root is not JsonObject list || list["data"] is not JsonArray data)
+        {
+            return answer;
+        }
+
+        for (int i = data.Count - 1; i >= 0; i--)
+        {
+            if (data[i] is JsonObject model && model["id"] is JsonValue id && id.TryGetValue(out string? name) &&
+                !integration.Allows(name))
+            {
+                data.RemoveAt(i);
+            }
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(list);
     }
 }

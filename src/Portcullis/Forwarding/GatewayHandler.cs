@@ -139,8 +139,11 @@ internal sealed class GatewayHandler(
                 return;
             }
 
-            // The key's own limits: only its virtual keys, only its models (as the client named them).
-            if (ApiKeyAllowList.Check(caller, target, operation, target.BareModel ?? model) is { } notAllowed)
+            // The key's own limits: only its virtual keys, only its models. An Azure request is judged by the deployment
+            // that will answer it (an unknown alias falls to the default one), never by the name alone.
+            AzureDeployment? deployment =
+                operation == "models" ? null : target.VirtualKey?.Azure?.Select(target.BareModel ?? facts.Model);
+            if (ApiKeyAllowList.Check(caller, target, operation, target.BareModel ?? model, deployment) is { } notAllowed)
             {
                 await RefuseAsync(context, log, notAllowed);
                 return;
@@ -158,7 +161,8 @@ internal sealed class GatewayHandler(
 
             // The model allow-list of the provider's integration, before anything is reserved; a restricted list of
             // models is answered here, without asking the upstream.
-            if (Catalog.ModelAccess.Refusal(target, operation, target.BareModel ?? model) is { } notProvisioned)
+            if (Catalog.ModelAccess.Refusal(target, operation, target.BareModel ?? model, deployment) is
+                { } notProvisioned)
             {
                 await RefuseAsync(context, log, notProvisioned);
                 return;
@@ -176,8 +180,6 @@ internal sealed class GatewayHandler(
             //    goes to disk before anything goes upstream.
             //    An Azure key is priced by the deployment that will answer, never by the alias the client typed; the
             //    deployment chosen here is the one the request goes to.
-            AzureDeployment? deployment =
-                operation == "models" ? null : target.VirtualKey?.Azure?.Select(target.BareModel ?? facts.Model);
             string? pricedModel = deployment is null ? target.BareModel ?? model : deployment.ModelName ?? deployment.Alias;
 
             Admission admission = await gate.AdmitAsync(caller, target, operation, pricedModel, body.Memory, aborted);
@@ -655,15 +657,17 @@ internal sealed class GatewayHandler(
                 return;
             }
 
+            // A model listing through an integration drops the models it does not allow (those listed as disabled).
+            Catalog.IntegrationDetails? listFilter = log.Path == "/v1/models" ? target.VirtualKey?.Integration : null;
             await RelayWholeAsync(
                 response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, dialects.Answer, admission,
-                aborted);
+                listFilter, aborted);
         }
     }
 
     private async Task RelayWholeAsync(
         HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, AnswerTranslation translation,
-        Admission admission, CancellationToken aborted)
+        Admission admission, Catalog.IntegrationDetails? listFilter, CancellationToken aborted)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         long limit = options.MaxResponseBodyBytes;
@@ -730,6 +734,10 @@ internal sealed class GatewayHandler(
                 payload = MessagesToChatResponseTranslator.Translate(payload.Span, log.Model ?? "", out TokenUsage translatedUsage);
                 log.Usage = translatedUsage;
                 response.ContentType = "application/json";
+            }
+            else if (listFilter is not null)
+            {
+                payload = Catalog.ModelAccess.WithoutDisallowed(payload, listFilter);
             }
             else if (UsageReader.TryRead(payload.Span, out TokenUsage usage, out _))
             {

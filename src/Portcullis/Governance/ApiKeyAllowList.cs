@@ -1,16 +1,19 @@
 using Portcullis.ApiKeys;
 using Portcullis.Forwarding;
+using Portcullis.Providers;
 
 namespace Portcullis.Governance;
 
 /// <summary>
 /// Holds a request to what its API key is limited to, after the target is known: the virtual key (or provider) it
-/// reaches, and the model it asks for as the client named it (without <c>@slug/</c>; an Azure alias as sent).
+/// reaches, and the model it asks for as the client named it (without <c>@slug/</c>). An Azure request is judged by
+/// the deployment that answers it: its alias or its model name must be on the list.
 /// </summary>
 internal static class ApiKeyAllowList
 {
     /// <summary>Returns the refusal, or null when the key may make this request.</summary>
-    public static GatewayError? Check(Caller caller, Target target, string operation, string? model)
+    public static GatewayError? Check(
+        Caller caller, Target target, string operation, string? model, AzureDeployment? deployment = null)
     {
         // 1. Virtual keys: with a list set, pass-through (no virtual key at all) is outside it too.
         if (caller.AllowedVirtualKeys is not null)
@@ -33,10 +36,13 @@ internal static class ApiKeyAllowList
             return null;
         }
 
-        return model is not null && caller.AllowsModel(model)
+        bool allowed = deployment is not null
+            ? caller.AllowsModel(deployment.Alias) || (deployment.ModelName is { } name && caller.AllowsModel(name))
+            : !string.IsNullOrEmpty(model) && caller.AllowsModel(model);
+        return allowed
             ? null
             : new GatewayError(412, "model_not_allowed_error", null,
-                $"Model {(model is null ? "(none)" : Shorten(model))} is not allowed for this API key");
+                $"Model {(string.IsNullOrEmpty(model) ? "(none)" : Shorten(model))} is not allowed for this API key");
     }
 
     private static string Shorten(string value) => value.Length > 100 ? value[..100] + "..." : value;

@@ -97,27 +97,40 @@ public sealed class ApiKeyAllowListTests(GatewayFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task An_azure_key_is_checked_by_the_alias_the_client_sent_not_the_deployment()
+    public async Task An_azure_key_is_judged_by_the_deployment_that_would_answer_not_by_the_name_sent()
     {
         var body = new JsonObject
         {
             ["name"] = "contoso", ["provider"] = "azure-openai", ["key"] = "azure-secret-key-0123456789",
             ["resourceName"] = "contoso", ["custom_host"] = $"http://127.0.0.1:{fixture.Mock.Port}",
             ["deploymentConfig"] = new JsonArray(
-                new JsonObject { ["alias"] = "gpt4o", ["deploymentName"] = "gpt4o-prod-eu", ["apiVersion"] = "2024-10-21", ["is_default"] = true },
+                new JsonObject
+                {
+                    ["alias"] = "gpt4o", ["deploymentName"] = "gpt4o-prod-eu", ["apiVersion"] = "2024-10-21",
+                    ["is_default"] = true,
+                },
                 new JsonObject { ["alias"] = "o3mini", ["deploymentName"] = "o3-mini-prod", ["apiVersion"] = "2025-01-01-preview" }),
         };
         using HttpResponseMessage made = await fixture.Admin.PostAsJsonAsync("/v1/virtual-keys", body);
         string slug = JsonNode.Parse(await made.Content.ReadAsStringAsync())!["data"]!["slug"]!.GetValue<string>();
         string key = await CreateAsync(new JsonObject { ["allowed_models"] = new JsonArray("o3mini", "gpt4o-prod-eu") });
+        int before = fixture.Mock.Requests.Count;
 
-        using HttpResponseMessage alias = await SendAsync("chat/completions", key, slug, "o3mini");
+        // Names that are not an alias fall to the default deployment (gpt4o), which the list does not hold, even when
+        // the name itself is on the list.
         using HttpResponseMessage deploymentName = await SendAsync("chat/completions", key, slug, "gpt4o-prod-eu");
+        using HttpResponseMessage unknown = await SendAsync("chat/completions", key, slug, "anything");
+        using HttpResponseMessage empty = await SendAsync("chat/completions", key, slug, "");
         using HttpResponseMessage otherAlias = await SendAsync("chat/completions", key, slug, "gpt4o");
+        int afterRefusals = fixture.Mock.Requests.Count;
+        using HttpResponseMessage alias = await SendAsync("chat/completions", key, slug, "o3mini");
 
-        Assert.Equal(HttpStatusCode.OK, alias.StatusCode);
-        Assert.NotEqual(HttpStatusCode.PreconditionFailed, deploymentName.StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, deploymentName.StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, empty.StatusCode);
         Assert.Equal(HttpStatusCode.PreconditionFailed, otherAlias.StatusCode);
+        Assert.Equal(before, afterRefusals);
+        Assert.Equal(HttpStatusCode.OK, alias.StatusCode);
     }
 
     [Fact]

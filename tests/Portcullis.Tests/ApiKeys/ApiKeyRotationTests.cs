@@ -70,7 +70,26 @@ public sealed class ApiKeyRotationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, await ChatAsync(newKey, slug));
     }
 
+    [Fact]
+    public async Task A_transition_of_zero_ends_the_old_secret_at_once()
+    {
+        string slug = await BudgetKit.CreateKeyAsync(_gateway, null);
+        JsonNode created = await CreateAsync(new JsonObject { ["name"] = "leaked", ["scopes"] = new JsonArray("completions.write") });
+        string oldKey = created["key"]!.GetValue<string>();
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(oldKey, slug));
+
+        using HttpResponseMessage rotation = await _gateway.Admin.PostAsJsonAsync(
+            $"/v1/api-keys/{created["id"]}/rotate", new JsonObject { ["key_transition_period_ms"] = 0 });
+        JsonNode rotated = JsonNode.Parse(await rotation.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(HttpStatusCode.OK, rotation.StatusCode);
+        Assert.Null(rotated["key_transition_expires_at"]);
+        Assert.Equal(HttpStatusCode.Unauthorized, await ChatAsync(oldKey, slug));
+        Assert.Equal(HttpStatusCode.OK, await ChatAsync(rotated["key"]!.GetValue<string>(), slug));
+    }
+
     [Theory]
+    [InlineData("{\"key_transition_period_ms\":1}")]
     [InlineData("{\"key_transition_period_ms\":1799999}")]
     [InlineData("{\"key_transition_period_ms\":\"1h\"}")]
     [InlineData("{\"key_transition_period_ms\":2592000001}")]

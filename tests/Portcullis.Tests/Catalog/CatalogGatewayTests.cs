@@ -134,6 +134,67 @@ public sealed class CatalogGatewayTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Models_relayed_from_the_upstream_leave_out_the_models_disabled_under_allow_all()
+    {
+        (string integration, string provider, _) = await ProviderAsync();
+        await CatalogKit.SetModelsAsync(fixture, integration, allowAll: true,
+            CatalogKit.Model("text-embedding-3-small", enabled: false));
+        using HttpClient client = await ClientAsync();
+        client.DefaultRequestHeaders.Add("x-portkey-provider", "@" + provider);
+
+        JsonNode list = (await client.GetFromJsonAsync<JsonNode>("/v1/models"))!;
+        string[] ids = list["data"]!.AsArray().Select(m => m!["id"]!.GetValue<string>()).ToArray();
+
+        Assert.NotEmpty(ids);
+        Assert.DoesNotContain("text-embedding-3-small", ids);
+        Assert.Equal("list", list["object"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("big", false)]
+    [InlineData("gpt-4o", false)]
+    [InlineData("small", true)]
+    public async Task An_azure_integration_judges_the_deployment_that_answers_whatever_name_the_client_sends(
+        string disabled, bool defaultAllowed)
+    {
+        var deployments = new JsonArray(
+            new JsonObject
+            {
+                ["alias"] = "big", ["azure_deployment_name"] = "gpt4o-prod", ["azure_api_version"] = "2024-10-21",
+                ["azure_model_slug"] = "gpt-4o", ["is_default"] = true,
+            },
+            new JsonObject
+            {
+                ["alias"] = "small", ["azure_deployment_name"] = "mini-prod", ["azure_api_version"] = "2024-10-21",
+                ["azure_model_slug"] = "gpt-4o-mini",
+            });
+        string integration = await CatalogKit.CreateIntegrationAsync(fixture, "azure-integration-key-0001", new JsonObject
+        {
+            ["ai_provider_id"] = "azure-openai",
+            ["configurations"] = new JsonObject
+            {
+                ["azure_resource_name"] = "contoso", ["azure_deployment_config"] = deployments,
+                ["custom_host"] = $"http://127.0.0.1:{fixture.Mock.Port}",
+            },
+        });
+        await CatalogKit.GrantDefaultWorkspaceAsync(fixture, integration);
+        string provider = await CatalogKit.CreateProviderAsync(fixture, integration);
+        await CatalogKit.SetModelsAsync(fixture, integration, allowAll: true, CatalogKit.Model(disabled, enabled: false));
+        using HttpClient client = await ClientAsync();
+        client.DefaultRequestHeaders.Add("x-portkey-provider", "@" + provider);
+        fixture.Mock.ClearRequests();
+
+        // Each of these lands on the default deployment (big, model gpt-4o) when it is allowed to go anywhere.
+        foreach (string model in (string[])["", "nonexistent", "BIG", "gpt4o-prod"])
+        {
+            using HttpResponseMessage answer = await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(Chat(model)));
+            Assert.Equal(defaultAllowed ? HttpStatusCode.OK : HttpStatusCode.PreconditionFailed, answer.StatusCode);
+        }
+
+        Assert.Equal(defaultAllowed ? 4 : 0, fixture.Mock.Requests.Count);
+    }
+
+    [Fact]
     public async Task The_integrations_per_model_price_is_the_cost_charged()
     {
         (string integration, string provider, _) = await ProviderAsync();
