@@ -171,6 +171,7 @@ internal static class AdminEndpoints
         }
         Caller actor = Actor(context);
         RequireGrantable(actor, scopes);
+        KeyBounds.RequireUnmetered(actor);
 
         // Workspace keys make workspace keys in their own workspace; organisation keys belong to the organisation,
         // which Portcullis files under the default workspace.
@@ -185,11 +186,11 @@ internal static class AdminEndpoints
             : WorkspaceService.DefaultId;
         IReadOnlyList<UsageLimit> usageLimits = LimitsInput.UsageLimits(body) ?? [];
         IReadOnlyList<RateLimit> rateLimits = LimitsInput.RateLimits(body) ?? [];
-        ApiKeyAllowLists allowed = ApiKeyAllowListsInput.Read(body);
+        ApiKeyAllowLists allowed = KeyBounds.Within(actor, ApiKeyAllowListsInput.Read(body));
+        DateTimeOffset? expiresAt = KeyBounds.Within(actor, AdminJson.Time(body, "expires_at"));
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
-            name, kind, scopes, AdminJson.String(body, "description"),
-            workspace, AdminJson.Time(body, "expires_at"), cancellationToken, limits: (usageLimits, rateLimits),
-            allowed: allowed);
+            name, kind, scopes, AdminJson.String(body, "description"), workspace, expiresAt, cancellationToken,
+            limits: (usageLimits, rateLimits), allowed: allowed);
         await ledger.ConfigureAsync(BudgetOwner.ForApiKey(record.Id), usageLimits, resetUsage: false, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, Changed(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
@@ -257,6 +258,17 @@ internal static class AdminEndpoints
             RequireGrantable(actor, scopes);
         }
 
+        // Only name and description may be changed by a key that is itself metered, or on the key itself.
+        bool listsGiven = AdminJson.Has(body, "allowed_virtual_keys") || AdminJson.Has(body, "allowed_models");
+        bool changesBounds = scopes is not null || status is not null || expiresGiven || usageLimits is not null ||
+            rateLimits is not null || resetUsage || listsGiven;
+        if (changesBounds)
+        {
+            KeyBounds.RequireUnmetered(actor);
+        }
+
+        expires = expiresGiven ? KeyBounds.Within(actor, expires) : expires;
+
         // Changes that can take away an admin run one at a time, with the last-admin check inside, so two admins
         // cannot disable each other at the same moment.
         bool mayRemoveAdmin = status == "disabled" || expires is not null || (scopes is not null && !scopes.Contains(Scopes.All));
@@ -272,6 +284,7 @@ internal static class AdminEndpoints
             updated = await apiKeys.UpdateAsync(id, current =>
             {
                 RequireOutranks(actor, current);
+                KeyBounds.RequireNotSelf(actor, current, changesBounds);
                 ApiKeyRecord next = current;
                 next = name is null ? next : next with { Name = name };
                 next = descriptionGiven ? next with { Description = description } : next;
@@ -280,6 +293,7 @@ internal static class AdminEndpoints
                 next = usageLimits is null ? next : next with { UsageLimits = usageLimits };
                 next = rateLimits is null ? next : next with { RateLimits = rateLimits };
                 ApiKeyAllowLists allowed = allowedChange(new(next.AllowedVirtualKeys, next.AllowedModels));
+                allowed = listsGiven ? KeyBounds.Within(actor, allowed) : allowed;
                 next = next with { AllowedVirtualKeys = allowed.VirtualKeys, AllowedModels = allowed.Models };
                 return expiresGiven ? next with { ExpiresAt = expires } : next;
             }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
@@ -366,9 +380,11 @@ internal static class AdminEndpoints
         }
 
         Page<ApiKeyRecord> all = await store.ListApiKeysAsync(0, 100_000, cancellationToken);
-        if (!all.Items.Any(k => k.Id != id && apiKeys.IsWorkingAdmin(k)))
+        // Another admin counts only when it does not expire: one that does would leave nobody once it has.
+        if (!all.Items.Any(k => k.Id != id && apiKeys.IsWorkingAdmin(k) && k.ExpiresAt is null))
         {
-            throw AdminProblem.Conflict("This is the last active admin key ('*'); create another before removing it.");
+            throw AdminProblem.Conflict(
+                "This is the last active admin key ('*') without an expiry; create another before removing it.");
         }
     }
 

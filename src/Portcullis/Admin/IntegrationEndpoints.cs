@@ -175,8 +175,21 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, IUsageLedger ledger,
         CancellationToken cancellationToken)
     {
+        Caller actor = Actor(context);
         IntegrationRecord record =
-            await FindAsync(Actor(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken);
+            await FindAsync(actor, slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken);
+
+        // A workspace key sees its own workspace's grant (and global access), never another workspace's.
+        if (!actor.IsOrganisation)
+        {
+            record = record with
+            {
+                Grants = record.Grants
+                    .Where(g => g.WorkspaceId == IntegrationGrant.GlobalWorkspace || actor.CanReach(g.WorkspaceId))
+                    .ToArray(),
+            };
+        }
+
         return Results.Json(await CatalogJson.WorkspacesAsync(record, ledger, cancellationToken));
     }
 

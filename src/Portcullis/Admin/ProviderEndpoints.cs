@@ -45,7 +45,9 @@ internal static class ProviderEndpoints
             AdminJson.String(body, "name"), AdminJson.String(body, "slug"), AdminJson.String(body, "note"),
             AdminJson.Time(body, "expires_at"), LimitsInput.UsageLimits(body) ?? [], LimitsInput.RateLimits(body) ?? []);
         IntegrationRecord? integration = await integrations.GetAsync(integrationSlug, cancellationToken);
-        if (integration is null || (integration.WorkspaceId is { } owner && !actor.CanReach(owner)))
+        // To a workspace key, an integration that does not serve its workspace does not exist.
+        if (integration is null || (integration.WorkspaceId is { } owner && !actor.CanReach(owner)) ||
+            (!actor.IsOrganisation && !IntegrationAccess.IsUsableIn(integration, workspace)))
         {
             throw AdminProblem.NotFound($"Integration '{integrationSlug}'");
         }

@@ -88,6 +88,18 @@ internal static class WorkspaceEndpoints
         IReadOnlyList<Limits.UsageLimit>? usageLimits = LimitsInput.UsageLimits(body);
         IReadOnlyList<Limits.RateLimit>? rateLimits = LimitsInput.RateLimits(body);
         bool resetUsage = LimitsInput.ResetUsage(body);
+        if (!caller.IsOrganisation && (usageLimits is not null || rateLimits is not null || resetUsage ||
+            AdminJson.Has(body, "usage_limits") || AdminJson.Has(body, "rate_limits")))
+        {
+            // The organisation sets a workspace's budgets and rate limits; the workspace's own keys cannot lift them.
+            throw new AdminProblem(403, "AB03", "Only organisation keys may change a workspace's budgets or rate limits.");
+        }
+
+        string? status = AdminJson.String(body, "status");
+        if (AdminJson.Has(body, "status") && status is not ("active" or "exhausted"))
+        {
+            throw AdminProblem.Validation("status cannot be set: a workspace is active, or exhausted while a budget is used up.");
+        }
 
         // 2. Applied to the current record, retried when a concurrent change came first.
         WorkspaceRecord updated = await workspaces.UpdateAsync(workspaceId, current =>

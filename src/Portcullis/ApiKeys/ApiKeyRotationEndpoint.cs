@@ -40,6 +40,7 @@ internal static class ApiKeyRotationEndpoint
             }
 
             AdminEndpoints.RequireOutranks(actor, current);
+            KeyBounds.RequireCovers(actor, current);
         }, cancellationToken) ?? throw AdminProblem.NotFound($"API key '{id}'");
 
         // 3. Audit without any secret: only the transition.

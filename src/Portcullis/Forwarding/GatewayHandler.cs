@@ -115,6 +115,15 @@ internal sealed class GatewayHandler(
                 log.Stream = facts.Stream;
             }
 
+            // A Portcullis key is never a provider key: sent as one, it would leave for the upstream.
+            if (providerCredential is not null && ApiKeyFormat.TryParse(providerCredential, out _))
+            {
+                await RefuseAsync(context, log, GatewayError.BadRequest(
+                    "Authorization holds a Portcullis API key; send the provider's key there for pass-through, or use a " +
+                    "virtual key.", "gateway_key_as_provider_key"));
+                return;
+            }
+
             // 3. Resolve the target: a virtual key, or pass-through.
             string? model = facts.Model ?? (string?)request.Query["model"];
             Target target = await targets.ResolveAsync(request, model, providerCredential, caller, aborted);

@@ -269,5 +269,18 @@ public static class GatewayHost
         {
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+        else
+        {
+            // A directory made beforehand is made owner-only too: SQLite creates its -wal and -shm files with the
+            // process's default mode, and they hold recent rows.
+            try
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // NOTE: a directory owned by someone else keeps its mode; the operator chose it.
+            }
+        }
     }
 }
