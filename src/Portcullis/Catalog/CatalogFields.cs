@@ -9,8 +9,9 @@ namespace Portcullis.Catalog;
 /// </summary>
 internal static class CatalogFields
 {
-    /// <summary>Throws a validation problem naming the first field of <paramref name="value"/> not in <paramref name="known"/>.</summary>
-    /// <param name="where">Where the object sits, for the message: <c>configurations</c>, <c>models[0]</c>, or empty for the body.</param>
+    /// <summary>Throws a validation problem naming the first field of <paramref name="value"/> not known here.</summary>
+    /// <param name="where">Where the object sits, for the message (<c>configurations</c>, <c>models[0]</c>); empty for
+    /// the body.</param>
     public static void RequireKnown(JsonElement value, string where, params ReadOnlySpan<string> known)
     {
         foreach (JsonProperty property in value.EnumerateObject())
@@ -18,8 +19,8 @@ internal static class CatalogFields
             if (!known.Contains(property.Name))
             {
                 string name = where.Length == 0 ? property.Name : $"{where}.{property.Name}";
-                throw AdminProblem.Validation(
-                    $"Unknown or unsupported field '{Shown(name)}'; accepted here: {string.Join(", ", known.ToArray())}.");
+                string accepted = string.Join(", ", known.ToArray());
+                throw AdminProblem.Validation($"Unknown or unsupported field '{Shown(name)}'; accepted here: {accepted}.");
             }
         }
     }

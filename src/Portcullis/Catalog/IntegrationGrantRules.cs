@@ -32,7 +32,8 @@ internal static class IntegrationGrantRules
             : $"Workspace '{WorkspaceId}'";
     }
 
-    private static readonly string[] BodyFields = ["workspaces", "global_workspace_access", "override_existing_workspace_access"];
+    private static readonly string[] BodyFields =
+        ["workspaces", "global_workspace_access", "override_existing_workspace_access"];
 
     private static readonly string[] EntryFields = ["id", "enabled", "usage_limits", "rate_limits", "reset_usage"];
 

@@ -71,7 +71,9 @@ internal sealed class IntegrationInput
             Azure = config is { } a ? ReadAzure(a) : null,
             CustomHost = config is { } h ? AdminJson.String(h, "custom_host") : null,
             CustomHeaders = config is { } m ? AdminJson.StringMap(m, "custom_headers") : null,
-            ProviderFields = config is { } p ? p.EnumerateObject().Select(f => f.Name).Where(IsProviderField).ToArray() : [],
+            ProviderFields = config is { } p
+                ? p.EnumerateObject().Select(f => f.Name).Where(IsProviderField).ToArray()
+                : [],
         };
     }
 
