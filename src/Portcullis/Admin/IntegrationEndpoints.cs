@@ -144,7 +144,7 @@ internal static class IntegrationEndpoints
                 ? a.GetBoolean()
                 : throw AdminProblem.Validation("allow_all_models must be true or false.")
             : null;
-        IReadOnlyList<IntegrationModel> models = IntegrationModelRules.ReadModels(body);
+        IReadOnlyList<IntegrationModelRules.ModelInput> models = IntegrationModelRules.ReadModels(body);
         IntegrationRecord record = await integrations.SetModelsAsync(slug, allowAll, models, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "integration.models.update", "integration", slug,
             $"allow_all_models: {record.AllowAllModels}; models: {string.Join(",", models.Select(m => m.Slug))}",
@@ -203,16 +203,16 @@ internal static class IntegrationEndpoints
         IReadOnlyList<IntegrationGrantRules.GrantInput> grants = IntegrationGrantRules.ReadWorkspaces(body);
         foreach (IntegrationGrantRules.GrantInput grant in grants)
         {
-            await CatalogWorkspaces.RequireAsync(context, actor, grant.Grant.WorkspaceId);
+            await CatalogWorkspaces.RequireAsync(context, actor, grant.WorkspaceId);
         }
 
-        IntegrationGrant? global = IntegrationGrantRules.ReadGlobal(body);
+        IntegrationGrantRules.GrantInput? global = IntegrationGrantRules.ReadGlobal(body);
         bool replace = body.TryGetProperty("override_existing_workspace_access", out JsonElement o) &&
             o.ValueKind == JsonValueKind.True;
         IntegrationRecord record = await integrations.SetWorkspacesAsync(slug, grants, global, replace, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "integration.workspaces.update", "integration", slug,
-            "workspaces: " + string.Join(",", grants.Select(g => $"{g.Grant.WorkspaceId}={(g.Grant.Enabled ? "on" : "off")}")) +
-            (global is null ? "" : $"; global: {(global.Enabled ? "on" : "off")}"), cancellationToken);
+            "workspaces: " + string.Join(",", grants.Select(g => $"{g.WorkspaceId}={OnOff(record, g.WorkspaceId)}")) +
+            (global is null ? "" : $"; global: {OnOff(record, IntegrationGrant.GlobalWorkspace)}"), cancellationToken);
         return Results.Json(await CatalogJson.WorkspacesAsync(record, ledger, cancellationToken));
     }
 
@@ -259,6 +259,10 @@ internal static class IntegrationEndpoints
                 $"Forbidden: organisation-level integrations need an organisation key with the {scope} scope.");
         }
     }
+
+    // Whether a grant is on after the change: entries may leave enabled out and keep the stored value.
+    private static string OnOff(IntegrationRecord record, string workspaceId) =>
+        record.Grants.Any(g => g.WorkspaceId == workspaceId && g.Enabled) ? "on" : "off";
 
     // The names of the fields a change touched: enough to audit, never a value.
     private static string Changed(JsonElement body) =>

@@ -94,14 +94,28 @@ internal static class ProviderEndpoints
         await ProviderJsonAsync(await FindAsync(Actor(context), slug, store, cancellationToken), store, ledger, time,
             cancellationToken);
 
-    // Portkey's update fields: name, note, usage_limits, rate_limits, expires_at and reset_usage.
+    // Portkey's update fields: name, note, usage_limits, rate_limits, expires_at and reset_usage. What a provider is
+    // (its integration, workspace, slug and provider) cannot change; sent back unchanged, as read, it is accepted.
     private static async Task<IResult> Update(
         string slug, HttpContext context, IGatewayStore store, VirtualKeyService keys, IUsageLedger ledger,
         AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         Caller actor = Actor(context);
-        await FindAsync(actor, slug, store, cancellationToken);
+        VirtualKeyRecord existing = await FindAsync(actor, slug, store, cancellationToken);
+        string? integrationSlug = existing.IntegrationId is { } integrationId
+            ? (await store.GetIntegrationByIdAsync(integrationId, cancellationToken))?.Slug
+            : null;
+        RequireUnchanged(body, "integration_id", integrationSlug);
+        RequireUnchanged(body, "workspace_id", existing.WorkspaceId);
+        RequireUnchanged(body, "slug", existing.Slug);
+        RequireUnchanged(body, "ai_provider_id", existing.Provider);
+        if (AdminJson.Has(body, "key"))
+        {
+            throw AdminProblem.Validation(
+                "A provider holds no key of its own: change the key of its integration (PUT /v1/integrations/{slug}).");
+        }
+
         bool resetUsage = LimitsInput.ResetUsage(body);
         var input = new VirtualKeyInput
         {
@@ -135,6 +149,18 @@ internal static class ProviderEndpoints
         await ledger.RemoveAsync(BudgetOwner.ForVirtualKey(existing.Id, existing.Slug), cancellationToken);
         await audit.RecordAsync(actor.KeyId, "provider.delete", "provider", slug, null, cancellationToken);
         return Results.Json(new { success = true, @object = "provider", slug, deleted = true });
+    }
+
+    // A field that says what the provider is: absent, or the value it already has; anything else is refused rather
+    // than ignored, so an answer of 200 never hides a change that did not happen.
+    private static void RequireUnchanged(JsonElement body, string field, string? current)
+    {
+        if (AdminJson.Has(body, field) && AdminJson.String(body, field) != current)
+        {
+            throw AdminProblem.Validation(
+                $"{field} of a provider cannot be changed; create a new provider instead (sending the current value " +
+                "back is accepted).");
+        }
     }
 
     // A provider in a workspace the caller cannot reach answers as an unknown one.

@@ -6,15 +6,43 @@ namespace Portcullis.Catalog;
 
 /// <summary>
 /// Reads <c>PUT /v1/integrations/{slug}/workspaces</c>: <c>workspaces: [{id, enabled, usage_limits, rate_limits,
-/// reset_usage}]</c> and <c>global_workspace_access: {enabled, usage_limits, rate_limits}</c>.
+/// reset_usage}]</c>, <c>global_workspace_access: {enabled, usage_limits, rate_limits}</c> and
+/// <c>override_existing_workspace_access</c>. Fields absent from an entry keep the stored grant's values; <c>null</c>
+/// clears the limits.
 /// </summary>
 internal static class IntegrationGrantRules
 {
-    /// <summary>One grant as given, and whether its budgets' usage is to be reset.</summary>
-    public readonly record struct GrantInput(IntegrationGrant Grant, bool ResetUsage);
+    /// <summary>
+    /// One grant as given: a null field was left out and keeps its stored value. <see cref="ResetUsage"/> zeroes the
+    /// current period of the grant's budgets.
+    /// </summary>
+    public sealed record GrantInput(
+        string WorkspaceId, bool? Enabled, IReadOnlyList<UsageLimit>? UsageLimits, IReadOnlyList<RateLimit>? RateLimits,
+        bool ResetUsage)
+    {
+        /// <summary>The grant to store: this entry laid over <paramref name="stored"/> (null for a new grant).</summary>
+        public IntegrationGrant ApplyTo(IntegrationGrant? stored) => new(
+            WorkspaceId,
+            Enabled ?? stored?.Enabled ?? throw AdminProblem.Validation($"{Name} needs enabled: true or false."),
+            UsageLimits ?? stored?.UsageLimits ?? [],
+            RateLimits ?? stored?.RateLimits ?? []);
 
+        private string Name => WorkspaceId == IntegrationGrant.GlobalWorkspace
+            ? "global_workspace_access"
+            : $"Workspace '{WorkspaceId}'";
+    }
+
+    private static readonly string[] BodyFields =
+        ["workspaces", "global_workspace_access", "override_existing_workspace_access"];
+
+    private static readonly string[] EntryFields = ["id", "enabled", "usage_limits", "rate_limits", "reset_usage"];
+
+    private static readonly string[] GlobalFields = ["enabled", "usage_limits", "rate_limits"];
+
+    /// <summary>Reads the workspace entries; a workspace listed twice or an unknown field is a validation error.</summary>
     public static IReadOnlyList<GrantInput> ReadWorkspaces(JsonElement body)
     {
+        CatalogFields.RequireKnown(body, "", BodyFields);
         if (!body.TryGetProperty("workspaces", out JsonElement list) || list.ValueKind == JsonValueKind.Null)
         {
             return [];
@@ -33,37 +61,49 @@ internal static class IntegrationGrantRules
                 throw AdminProblem.Validation("Each entry of workspaces must be an object.");
             }
 
+            CatalogFields.RequireKnown(item, $"workspaces[{grants.Count}]", EntryFields);
             string id = AdminJson.String(item, "id") ?? throw AdminProblem.Validation("Each workspace entry needs an id.");
-            if (grants.Any(g => g.Grant.WorkspaceId == id))
+            if (id == IntegrationGrant.GlobalWorkspace)
+            {
+                throw AdminProblem.Validation("Use global_workspace_access to grant every workspace.");
+            }
+
+            if (grants.Any(g => g.WorkspaceId == id))
             {
                 throw AdminProblem.Validation($"Workspace '{id}' is listed twice.");
             }
 
-            grants.Add(new GrantInput(ReadGrant(item, id), LimitsInput.ResetUsage(item)));
+            grants.Add(ReadGrant(item, id, LimitsInput.ResetUsage(item)));
         }
 
         return grants;
     }
 
-    public static IntegrationGrant? ReadGlobal(JsonElement body)
+    public static GrantInput? ReadGlobal(JsonElement body)
     {
         if (!body.TryGetProperty("global_workspace_access", out JsonElement global) || global.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
-        return global.ValueKind == JsonValueKind.Object
-            ? ReadGrant(global, IntegrationGrant.GlobalWorkspace)
-            : throw AdminProblem.Validation("global_workspace_access must be an object {enabled, usage_limits, rate_limits}.");
+        if (global.ValueKind != JsonValueKind.Object)
+        {
+            throw AdminProblem.Validation("global_workspace_access must be an object {enabled, usage_limits, rate_limits}.");
+        }
+
+        CatalogFields.RequireKnown(global, "global_workspace_access", GlobalFields);
+        return ReadGrant(global, IntegrationGrant.GlobalWorkspace, resetUsage: false);
     }
 
-    private static IntegrationGrant ReadGrant(JsonElement item, string id)
+    private static GrantInput ReadGrant(JsonElement item, string id, bool resetUsage)
     {
-        bool enabled = item.TryGetProperty("enabled", out JsonElement e) && e.ValueKind is JsonValueKind.True or JsonValueKind.False
-            ? e.GetBoolean()
-            : throw AdminProblem.Validation($"Workspace '{id}' needs enabled: true or false.");
-        IReadOnlyList<UsageLimit> usage = LimitsInput.UsageLimits(item) ?? [];
-        IReadOnlyList<RateLimit> rates = LimitsInput.RateLimits(item) ?? [];
-        return new IntegrationGrant(id, enabled, usage, rates);
+        bool? enabled = item.TryGetProperty("enabled", out JsonElement e) && e.ValueKind != JsonValueKind.Null
+            ? e.ValueKind is JsonValueKind.True or JsonValueKind.False
+                ? e.GetBoolean()
+                : throw AdminProblem.Validation(
+                    $"{(id == IntegrationGrant.GlobalWorkspace ? "global_workspace_access" : $"Workspace '{id}'")} " +
+                    "needs enabled: true or false.")
+            : null;
+        return new GrantInput(id, enabled, LimitsInput.UsageLimits(item), LimitsInput.RateLimits(item), resetUsage);
     }
 }

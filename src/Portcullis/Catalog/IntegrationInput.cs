@@ -6,7 +6,8 @@ namespace Portcullis.Catalog;
 
 /// <summary>
 /// The fields of an integration create or update body (Portkey's names). On update a field not given is left as it
-/// is; <c>configurations</c>, when given, replaces the whole configuration.
+/// is; <c>configurations</c>, when given, replaces the whole configuration. A field Portcullis does not know, at the
+/// top or inside <c>configurations</c>, is a validation error, so a misspelt field cannot drop a stored value.
 /// </summary>
 internal sealed class IntegrationInput
 {
@@ -24,15 +25,35 @@ internal sealed class IntegrationInput
     public string? CustomHost { get; init; }
     public IReadOnlyDictionary<string, string>? CustomHeaders { get; init; }
 
-    /// <summary>Reads a body; a field of the wrong type or an unsupported Azure auth mode is a validation error.</summary>
+    /// <summary>The <c>configurations</c> fields given that belong to one provider only (azure_*, openai_*).</summary>
+    public IReadOnlyList<string> ProviderFields { get; init; } = [];
+
+    private static readonly string[] BodyFields =
+        ["name", "ai_provider_id", "slug", "key", "description", "workspace_id", "configurations"];
+
+    private static readonly string[] ConfigurationFields =
+    [
+        "custom_host", "custom_headers", "openai_organization", "openai_project",
+        "azure_auth_mode", "azure_resource_name", "azure_deployment_config",
+    ];
+
+    private static readonly string[] DeploymentFields =
+        ["alias", "azure_deployment_name", "azure_api_version", "azure_model_slug", "is_default"];
+
+    /// <summary>
+    /// Reads a body; an unknown field, a field of the wrong type or an unsupported Azure auth mode is a validation
+    /// error.
+    /// </summary>
     public static IntegrationInput Read(JsonElement body)
     {
+        CatalogFields.RequireKnown(body, "", BodyFields);
         JsonElement? config = null;
         if (body.TryGetProperty("configurations", out JsonElement c) && c.ValueKind != JsonValueKind.Null)
         {
             config = c.ValueKind == JsonValueKind.Object
                 ? c
                 : throw AdminProblem.Validation("configurations must be an object.");
+            CatalogFields.RequireKnown(c, "configurations", ConfigurationFields);
         }
 
         return new IntegrationInput
@@ -50,8 +71,14 @@ internal sealed class IntegrationInput
             Azure = config is { } a ? ReadAzure(a) : null,
             CustomHost = config is { } h ? AdminJson.String(h, "custom_host") : null,
             CustomHeaders = config is { } m ? AdminJson.StringMap(m, "custom_headers") : null,
+            ProviderFields = config is { } p
+                ? p.EnumerateObject().Select(f => f.Name).Where(IsProviderField).ToArray()
+                : [],
         };
     }
+
+    private static bool IsProviderField(string name) =>
+        name.StartsWith("azure_", StringComparison.Ordinal) || name.StartsWith("openai_", StringComparison.Ordinal);
 
     // Portkey's Azure fields mapped onto the virtual keys' AzureConfig; only key authentication is supported.
     private static AzureConfig? ReadAzure(JsonElement config)
@@ -73,8 +100,10 @@ internal sealed class IntegrationInput
                     "azure_model_slug, is_default}.");
             }
 
+            int index = 0;
             foreach (JsonElement item in list.EnumerateArray())
             {
+                CatalogFields.RequireKnown(item, $"configurations.azure_deployment_config[{index++}]", DeploymentFields);
                 string? name = AdminJson.String(item, "azure_deployment_name");
                 string? model = AdminJson.String(item, "azure_model_slug");
                 deployments.Add(new AzureDeployment(

@@ -15,8 +15,33 @@ internal static class IntegrationModelRules
     /// <summary>Picodollars in one cent.</summary>
     private const decimal PicosPerCent = 10_000_000_000m;
 
-    public static IReadOnlyList<IntegrationModel> ReadModels(JsonElement body)
+    /// <summary>
+    /// One model entry as given. Fields absent from the entry keep the stored model's values; <c>null</c> clears
+    /// them. <see cref="Enabled"/> may be left out only for a model already listed.
+    /// </summary>
+    public sealed record ModelInput(
+        string Slug, bool? Enabled, bool HostGiven, string? CustomHost, bool PriceGiven, long? InputPerToken,
+        long? OutputPerToken)
     {
+        /// <summary>The model to store: this entry laid over <paramref name="stored"/> (null for a new model).</summary>
+        public IntegrationModel ApplyTo(IntegrationModel? stored) => new(
+            Slug,
+            Enabled ?? stored?.Enabled ?? throw AdminProblem.Validation($"Model '{Slug}' needs enabled: true or false."),
+            HostGiven ? CustomHost : stored?.CustomHost,
+            PriceGiven ? InputPerToken : stored?.InputPerToken,
+            PriceGiven ? OutputPerToken : stored?.OutputPerToken);
+    }
+
+    private static readonly string[] BodyFields = ["models", "allow_all_models"];
+
+    private static readonly string[] EntryFields = ["slug", "enabled", "pricing_config", "configurations"];
+
+    private static readonly string[] ConfigurationFields = ["custom_host"];
+
+    /// <summary>Reads the model entries of a body; a slug listed twice or an unknown field is a validation error.</summary>
+    public static IReadOnlyList<ModelInput> ReadModels(JsonElement body)
+    {
+        CatalogFields.RequireKnown(body, "", BodyFields);
         if (!body.TryGetProperty("models", out JsonElement list) || list.ValueKind == JsonValueKind.Null)
         {
             return [];
@@ -27,7 +52,7 @@ internal static class IntegrationModelRules
             throw AdminProblem.Validation("models must be an array (at most 1000) of {slug, enabled, pricing_config, configurations}.");
         }
 
-        var models = new Dictionary<string, IntegrationModel>(StringComparer.Ordinal);
+        var models = new List<ModelInput>();
         foreach (JsonElement item in list.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Object)
@@ -35,28 +60,53 @@ internal static class IntegrationModelRules
                 throw AdminProblem.Validation("Each entry of models must be an object.");
             }
 
+            string where = $"models[{models.Count}]";
+            CatalogFields.RequireKnown(item, where, EntryFields);
             string slug = AdminJson.String(item, "slug") ?? throw AdminProblem.Validation("Each model needs a slug.");
             if (PriceRules.ModelProblem(slug) is { } problem)
             {
                 throw AdminProblem.Validation($"model slug {problem}.");
             }
 
-            bool enabled = item.TryGetProperty("enabled", out JsonElement e) && e.ValueKind is JsonValueKind.True or JsonValueKind.False
-                ? e.GetBoolean()
-                : throw AdminProblem.Validation($"Model '{slug}' needs enabled: true or false.");
-            string? host = null;
-            if (item.TryGetProperty("configurations", out JsonElement config) && config.ValueKind != JsonValueKind.Null)
+            if (models.Any(m => m.Slug == slug))
             {
-                host = config.ValueKind == JsonValueKind.Object
-                    ? AdminJson.String(config, "custom_host") is { } h ? CustomHostRules.Normalize(h) : null
-                    : throw AdminProblem.Validation($"Model '{slug}': configurations must be an object.");
+                throw AdminProblem.Validation($"Model '{slug}' is listed twice.");
             }
 
+            bool? enabled = item.TryGetProperty("enabled", out JsonElement e) && e.ValueKind != JsonValueKind.Null
+                ? e.ValueKind is JsonValueKind.True or JsonValueKind.False
+                    ? e.GetBoolean()
+                    : throw AdminProblem.Validation($"Model '{slug}' needs enabled: true or false.")
+                : null;
+            (bool hostGiven, string? host) = ReadHost(item, slug, where);
+            bool priceGiven = item.TryGetProperty("pricing_config", out _);
             (long? input, long? output) = ReadPrice(item, slug);
-            models[slug] = new IntegrationModel(slug, enabled, host, input, output);
+            models.Add(new ModelInput(slug, enabled, hostGiven, host, priceGiven, input, output));
         }
 
-        return models.Values.ToArray();
+        return models;
+    }
+
+    // configurations: {custom_host}; absent leaves the stored host, null (or no custom_host in it) clears it.
+    private static (bool Given, string? Host) ReadHost(JsonElement item, string slug, string where)
+    {
+        if (!item.TryGetProperty("configurations", out JsonElement config))
+        {
+            return (false, null);
+        }
+
+        if (config.ValueKind == JsonValueKind.Null)
+        {
+            return (true, null);
+        }
+
+        if (config.ValueKind != JsonValueKind.Object)
+        {
+            throw AdminProblem.Validation($"Model '{slug}': configurations must be an object.");
+        }
+
+        CatalogFields.RequireKnown(config, where + ".configurations", ConfigurationFields);
+        return (true, AdminJson.String(config, "custom_host") is { } h ? CustomHostRules.Normalize(h) : null);
     }
 
     /// <summary>A price in picodollars per token as Portkey's <c>pricing_config</c> (cents per token).</summary>

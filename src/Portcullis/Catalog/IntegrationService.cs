@@ -94,17 +94,18 @@ internal sealed partial class IntegrationService(
     }
 
     /// <summary>
-    /// Merges model entries by slug (a listed model replaces the stored one) and sets <c>allow_all_models</c> when
-    /// given.
+    /// Merges model entries by slug (a listed model keeps the stored values of the fields its entry leaves out) and
+    /// sets <c>allow_all_models</c> when given.
     /// </summary>
     public Task<IntegrationRecord> SetModelsAsync(
-        string slug, bool? allowAllModels, IReadOnlyList<IntegrationModel> models, CancellationToken cancellationToken) =>
+        string slug, bool? allowAllModels, IReadOnlyList<IntegrationModelRules.ModelInput> models,
+        CancellationToken cancellationToken) =>
         ChangeAsync(slug, (current, _) =>
         {
             var merged = current.Models.ToDictionary(m => m.Slug, StringComparer.Ordinal);
-            foreach (IntegrationModel model in models)
+            foreach (IntegrationModelRules.ModelInput model in models)
             {
-                merged[model.Slug] = model;
+                merged[model.Slug] = model.ApplyTo(merged.GetValueOrDefault(model.Slug));
             }
 
             return current with
@@ -120,31 +121,28 @@ internal sealed partial class IntegrationService(
             current with { Models = current.Models.Where(m => !models.Contains(m.Slug)).ToArray() }, cancellationToken);
 
     /// <summary>
-    /// Merges workspace grants by id (or replaces them all with <paramref name="replaceAll"/>), sets global access when
-    /// given, and applies the grants' budgets to the ledger (resetting usage where asked).
+    /// Merges workspace grants by id (a listed grant keeps the stored values of the fields its entry leaves out), drops
+    /// the unlisted ones with <paramref name="replaceAll"/>, sets global access when given, and applies the grants'
+    /// budgets to the ledger: usage is kept unless the entry asks for <c>reset_usage</c>; a dropped grant's goes.
     /// </summary>
     public async Task<IntegrationRecord> SetWorkspacesAsync(
-        string slug, IReadOnlyList<IntegrationGrantRules.GrantInput> grants, IntegrationGrant? global, bool replaceAll,
-        CancellationToken cancellationToken)
+        string slug, IReadOnlyList<IntegrationGrantRules.GrantInput> grants, IntegrationGrantRules.GrantInput? global,
+        bool replaceAll, CancellationToken cancellationToken)
     {
         IReadOnlyList<IntegrationGrant> before = [];
         IntegrationRecord updated = await ChangeAsync(slug, (current, _) =>
         {
-            if (current.WorkspaceId is { } owner && grants.Any(g => g.Grant.WorkspaceId != owner))
+            if (current.WorkspaceId is { } owner && grants.Any(g => g.WorkspaceId != owner))
             {
                 throw AdminProblem.Validation($"Integration '{slug}' belongs to workspace '{owner}' and serves only it.");
             }
 
             before = current.Grants;
-            var merged = (replaceAll ? [] : current.Grants).ToDictionary(g => g.WorkspaceId, StringComparer.Ordinal);
-            foreach (IntegrationGrantRules.GrantInput given in grants)
+            var stored = current.Grants.ToDictionary(g => g.WorkspaceId, StringComparer.Ordinal);
+            var merged = replaceAll ? [] : new Dictionary<string, IntegrationGrant>(stored, StringComparer.Ordinal);
+            foreach (IntegrationGrantRules.GrantInput given in global is null ? grants : [.. grants, global])
             {
-                merged[given.Grant.WorkspaceId] = given.Grant;
-            }
-
-            if (global is not null)
-            {
-                merged[IntegrationGrant.GlobalWorkspace] = global;
+                merged[given.WorkspaceId] = given.ApplyTo(stored.GetValueOrDefault(given.WorkspaceId));
             }
 
             return current with { Grants = merged.Values.OrderBy(g => g.WorkspaceId, StringComparer.Ordinal).ToArray() };
@@ -152,8 +150,9 @@ internal sealed partial class IntegrationService(
 
         foreach (IntegrationGrantRules.GrantInput given in grants)
         {
+            IntegrationGrant grant = updated.Grants.First(g => g.WorkspaceId == given.WorkspaceId);
             await ledger.ConfigureAsync(
-                BudgetOwner.ForIntegration(updated.Id, updated.Slug, given.Grant.WorkspaceId), given.Grant.UsageLimits,
+                BudgetOwner.ForIntegration(updated.Id, updated.Slug, grant.WorkspaceId), grant.UsageLimits,
                 given.ResetUsage, cancellationToken);
         }
 
@@ -233,14 +232,25 @@ internal sealed partial class IntegrationService(
         return record with { SecretId = id, KeyMask = SecretValue.MaskOf(key) };
     }
 
-    // The whole configuration: host, Azure, OpenAI organisation and project, and custom headers (sealed).
+    // The whole configuration (it replaces the stored one): host, Azure, OpenAI organisation and project, and custom
+    // headers (sealed).
     private IntegrationRecord ApplyConfigurations(IntegrationRecord record, IntegrationInput input, List<SealedSecret> secrets)
     {
-        string? host = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
+        // 1. Fields of one provider only: azure_* for azure-openai, openai_* for openai.
         bool azure = record.AiProviderId == AzureConfig.ProviderId;
-        AzureConfig? azureConfig = azure
-            ? AzureConfigRules.Validate(input.Azure, host is not null)
-            : input.Azure is null ? null : throw AdminProblem.Validation("azure_* configurations are for azure-openai integrations.");
+        foreach (string field in input.ProviderFields)
+        {
+            string owner = field.StartsWith("azure_", StringComparison.Ordinal) ? AzureConfig.ProviderId : "openai";
+            if (record.AiProviderId != owner)
+            {
+                throw AdminProblem.Validation(
+                    $"configurations.{field} is for {owner} integrations, not for '{record.AiProviderId}'.");
+            }
+        }
+
+        // 2. Host, Azure and the headers (sealed as one secret).
+        string? host = input.CustomHost is null ? null : CustomHostRules.Normalize(input.CustomHost);
+        AzureConfig? azureConfig = azure ? AzureConfigRules.Validate(input.Azure, host is not null) : null;
         if (host is null && !azure && providers.BaseUrlOf(record.AiProviderId) is null)
         {
             throw AdminProblem.Validation(
