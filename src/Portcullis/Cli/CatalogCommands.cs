@@ -221,7 +221,5 @@ internal static class CatalogCommands
     private static string Lines(JsonNode? items, Func<JsonNode?, string> line) =>
         items is JsonArray array && array.Count > 0 ? string.Join(Environment.NewLine, array.Select(line)) : "(none)";
 
-    // Field per line; values as JSON, so a control character in a name cannot forge a line.
-    private static string Describe(JsonNode node) =>
-        node is JsonObject o ? string.Join(Environment.NewLine, o.Select(p => $"{p.Key}: {p.Value?.ToJsonString()}")) : node.ToJsonString();
+    private static string Describe(JsonNode node) => PortcullisCli.Describe(node);
 }

@@ -452,6 +452,25 @@ internal static class PortcullisCli
         return text.ToString();
     }
 
-    private static string Describe(JsonNode node) =>
-        node is JsonObject o ? string.Join(Environment.NewLine, o.Select(p => $"{p.Key}: {p.Value?.ToJsonString()}")) : node.ToJsonString();
+    /// <summary>
+    /// One field per line: strings as they are (control characters escaped, so a name cannot forge a line), anything
+    /// else as compact JSON.
+    /// </summary>
+    internal static string Describe(JsonNode node) =>
+        node is JsonObject o
+            ? string.Join(Environment.NewLine, o.Select(p => $"{p.Key}: {ValueText(p.Value)}"))
+            : ValueText(node);
+
+    private static string ValueText(JsonNode? value) => value switch
+    {
+        null => "null",
+        JsonValue v when v.TryGetValue(out string? text) => Printable(text),
+        _ => value.ToJsonString(ReadableJson),
+    };
+
+    // Terminal output, not HTML: '+' and non-ASCII letters stay as they are.
+    private static readonly System.Text.Json.JsonSerializerOptions ReadableJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 }

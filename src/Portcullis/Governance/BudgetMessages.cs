@@ -17,7 +17,7 @@ internal static class BudgetMessages
         string type = claim.Owner.ExhaustErrorType;
         string reset = refusal.NextResetAt is { } next
             ? $" It resets at {next.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}."
-            : " It does not reset on its own: raise credit_limit or update the key with reset_usage: true.";
+            : $" It does not reset on its own: raise credit_limit or {ResetHint(claim.Owner)} with reset_usage: true.";
         string message = refusal.LargerThanBudget
             ? $"This request could use up to {Amount(limit, claim.Amount)}, more than the whole {kind} budget of " +
               $"{claim.Owner.Describe()} ({Amount(limit, limit.CreditLimit)}); ask for fewer output tokens (max_tokens)."
@@ -34,6 +34,13 @@ internal static class BudgetMessages
         refusal.LargerThanBudget || refusal.NextResetAt is not { } next ? null
         : next > now ? next - now
         : TimeSpan.FromSeconds(1);
+
+    private static string ResetHint(BudgetOwner owner) => owner.Kind switch
+    {
+        BudgetOwner.IntegrationWorkspace => $"update the grant (PUT /v1/integrations/{owner.Label}/workspaces)",
+        BudgetOwner.Workspace => "update the workspace (PUT /v1/admin/workspaces/{id})",
+        _ => "update the key",
+    };
 
     private static string Amount(UsageLimit limit, long value) => limit.Type == UsageLimitType.Cost
         ? "$" + Money.ToDollars(value).ToString("0.00####", CultureInfo.InvariantCulture)

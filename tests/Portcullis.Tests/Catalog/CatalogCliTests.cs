@@ -20,8 +20,9 @@ public sealed class CatalogCliTests(GatewayFixture fixture) : IClassFixture<Gate
         CliResult provider = await Cli(["providers", "create", "--name", "cli provider", "--integration", "cli-team",
             "--slug", "cli-provider"]);
         CliResult listed = await Cli(["providers", "list"]);
+        CliResult shown = await Cli(["integrations", "get", "cli-team"]);
 
-        foreach (CliResult result in new[] { created, models, granted, provider, listed })
+        foreach (CliResult result in new[] { created, models, granted, provider, listed, shown })
         {
             Assert.True(result.ExitCode == 0, result.ToString());
             Assert.DoesNotContain(providerKey, result.Output, StringComparison.Ordinal);
@@ -30,6 +31,10 @@ public sealed class CatalogCliTests(GatewayFixture fixture) : IClassFixture<Gate
         Assert.Contains("created cli-team", created.StandardOutput);
         Assert.Contains("gpt-4o-mini\ttrue", models.StandardOutput);
         Assert.Contains("cli-provider\tcli-team\topenai", listed.StandardOutput);
+
+        // Fields read as written: a time keeps its '+', a name is not quoted.
+        Assert.Contains("name: cli team", shown.StandardOutput);
+        Assert.DoesNotContain("\\u002B", shown.StandardOutput);
         (_, string key) = await fixture.CreateApiKeyAsync("completions.write");
         using HttpClient client = fixture.NewClient(key);
         using HttpResponseMessage refused = await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(

@@ -238,7 +238,9 @@ public sealed class CatalogGatewayTests(GatewayFixture fixture) : IClassFixture<
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.PreconditionFailed, second.StatusCode);
-        Assert.Equal("integration_exhaust_error", (await BudgetKit.ErrorOf(second))["type"]!.GetValue<string>());
+        JsonNode error = await BudgetKit.ErrorOf(second);
+        Assert.Equal("integration_exhaust_error", error["type"]!.GetValue<string>());
+        Assert.Contains($"PUT /v1/integrations/{integration}/workspaces", error["message"]!.GetValue<string>());
         long expected = prompt + 150;
         await WaitUntilAsync(async () =>
         {
