@@ -191,19 +191,9 @@ internal static class CatalogCommands
     private static bool ReadKey(
         ParseResult r, JsonObject body, Option<string?> key, Option<string?> keyEnv, Option<bool> keyStdin)
     {
-        string? secret = r.GetValue(key);
-        if (r.GetValue(keyEnv) is { } variable)
+        if (!PortcullisCli.TryReadSecret(r, key, keyEnv, keyStdin, out string? secret))
         {
-            secret = Environment.GetEnvironmentVariable(variable);
-            if (string.IsNullOrEmpty(secret))
-            {
-                Console.Error.WriteLine($"portcullis: environment variable {variable} is empty.");
-                return false;
-            }
-        }
-        else if (r.GetValue(keyStdin))
-        {
-            secret = Console.In.ReadToEnd().Trim();
+            return false;
         }
 
         Add(body, "key", secret);

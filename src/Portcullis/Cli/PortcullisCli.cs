@@ -345,11 +345,14 @@ internal static class PortcullisCli
 
     private static string Query(string name, string? value) => value is null ? "" : $"&{name}={Uri.EscapeDataString(value)}";
 
-    private static bool AddCommon(
-        ParseResult r, JsonObject body, Option<string?> key, Option<string?> keyEnv, Option<bool> keyStdin, Option<string?> note,
-        Option<string?> customHost, Option<string[]> header)
+    /// <summary>
+    /// The provider key from <c>--key</c>, <c>--key-env</c> (the variable's value, so it stays out of the shell's
+    /// history) or <c>--key-stdin</c>; false, after saying so, when the named variable is empty.
+    /// </summary>
+    internal static bool TryReadSecret(
+        ParseResult r, Option<string?> key, Option<string?> keyEnv, Option<bool> keyStdin, out string? secret)
     {
-        string? secret = r.GetValue(key);
+        secret = r.GetValue(key);
         if (r.GetValue(keyEnv) is { } variable)
         {
             secret = Environment.GetEnvironmentVariable(variable);
@@ -362,6 +365,18 @@ internal static class PortcullisCli
         else if (r.GetValue(keyStdin))
         {
             secret = Console.In.ReadToEnd().Trim();
+        }
+
+        return true;
+    }
+
+    private static bool AddCommon(
+        ParseResult r, JsonObject body, Option<string?> key, Option<string?> keyEnv, Option<bool> keyStdin, Option<string?> note,
+        Option<string?> customHost, Option<string[]> header)
+    {
+        if (!TryReadSecret(r, key, keyEnv, keyStdin, out string? secret))
+        {
+            return false;
         }
 
         if (secret is not null)

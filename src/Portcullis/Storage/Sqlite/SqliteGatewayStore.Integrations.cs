@@ -209,20 +209,10 @@ internal sealed partial class SqliteGatewayStore
         }
     }
 
-    private static async Task DeleteOrphanIntegrationSecretsAsync(
-        SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using SqliteCommand command = Command(
-            connection,
-            """
-            DELETE FROM secrets
-            WHERE purpose IN ('integration-key', 'integration-headers')
-              AND id NOT IN (SELECT secret_id FROM integrations WHERE secret_id IS NOT NULL)
-              AND id NOT IN (SELECT custom_headers_secret_id FROM integrations WHERE custom_headers_secret_id IS NOT NULL)
-            """);
-        command.Transaction = transaction;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    private static Task DeleteOrphanIntegrationSecretsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
+        DeleteOrphanSecretsAsync(connection, transaction, "integrations", SecretPurpose.IntegrationKey,
+            SecretPurpose.IntegrationHeaders, cancellationToken);
 
     private static (string, object?)[] IntegrationParameters(IntegrationRecord record) =>
     [

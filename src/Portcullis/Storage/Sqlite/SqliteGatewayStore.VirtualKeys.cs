@@ -111,17 +111,26 @@ internal sealed partial class SqliteGatewayStore
     public Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken) =>
         ListPageAsync("virtual_keys", VirtualKeyColumns, "created_at, id", offset, limit, ReadVirtualKey, cancellationToken);
 
+    // Secrets of virtual keys no virtual key references any more.
+    private static Task DeleteOrphanSecretsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken) =>
+        DeleteOrphanSecretsAsync(
+            connection, transaction, "virtual_keys", SecretPurpose.ProviderKey, SecretPurpose.CustomHeaders, cancellationToken);
+
+    /// <summary>Deletes the secrets of two purposes that no row of <paramref name="table"/> references any more.</summary>
     private static async Task DeleteOrphanSecretsAsync(
-        SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+        SqliteConnection connection, SqliteTransaction transaction, string table, string keyPurpose, string headersPurpose,
+        CancellationToken cancellationToken)
     {
         await using SqliteCommand command = Command(
             connection,
-            """
+            $"""
             DELETE FROM secrets
-            WHERE purpose IN ('provider-key', 'custom-headers')
-              AND id NOT IN (SELECT secret_id FROM virtual_keys WHERE secret_id IS NOT NULL)
-              AND id NOT IN (SELECT custom_headers_secret_id FROM virtual_keys WHERE custom_headers_secret_id IS NOT NULL)
-            """);
+            WHERE purpose IN ($key, $headers)
+              AND id NOT IN (SELECT secret_id FROM {table} WHERE secret_id IS NOT NULL)
+              AND id NOT IN (SELECT custom_headers_secret_id FROM {table} WHERE custom_headers_secret_id IS NOT NULL)
+            """,
+            ("$key", keyPurpose), ("$headers", headersPurpose));
         command.Transaction = transaction;
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
