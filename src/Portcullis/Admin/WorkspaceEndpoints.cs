@@ -125,7 +125,20 @@ internal static class WorkspaceEndpoints
         CancellationToken cancellationToken)
     {
         Caller caller = Actor(context);
-        bool force = RequestLogQuery.Value(context.Request, "force") switch
+        // ?force=true, or {"force": true} in the body as Portkey's SDKs send it.
+        bool? bodyForce = null;
+        if (context.Request.ContentLength is > 0)
+        {
+            JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
+            bodyForce = body.TryGetProperty("force", out JsonElement f) ? f.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw AdminProblem.Validation("force must be true or false."),
+            } : null;
+        }
+
+        bool force = bodyForce ?? RequestLogQuery.Value(context.Request, "force") switch
         {
             null or "false" => false,
             "true" => true,

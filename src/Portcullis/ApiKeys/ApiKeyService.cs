@@ -82,6 +82,26 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
         return caller.Record.ExpiresAt is { } expires && expires <= now ? null : caller;
     }
 
+    /// <summary>
+    /// Whether <paramref name="value"/> is, or looks like, a Portcullis key: the current format by its shape, or a key
+    /// known by hash alone (the operator's key, earlier-format keys). Nothing here touches the database.
+    /// </summary>
+    public async ValueTask<bool> IsGatewayKeyAsync(string value, CancellationToken cancellationToken)
+    {
+        if (ApiKeyFormat.TryParse(value, out _))
+        {
+            return true;
+        }
+
+        if (value.Length is 0 or > 512)
+        {
+            return false;
+        }
+
+        FrozenDictionary<string, Caller> byHash = await ByHashAsync(cancellationToken);
+        return byHash.ContainsKey(Convert.ToHexString(hasher.Hash(value)));
+    }
+
     private static bool SecretMatches(ApiKeyRecord key, byte[] hash, DateTimeOffset now)
     {
         bool current = CryptographicOperations.FixedTimeEquals(hash, key.KeyHash);
@@ -238,8 +258,6 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
     /// once, since only one previous secret is kept. <paramref name="check"/> runs on the current record before the
     /// change (to refuse it). Returns null when the key does not exist.
     /// </summary>
-    // NOTE: rotating the key set by PORTCULLIS_ADMIN_KEY lasts only until the next start unless the operator changes
-    // the variable too: at start a preset key whose hash is not stored is created again as a new admin key.
     public async Task<(ApiKeyRecord Record, string Key)?> RotateAsync(
         string id, TimeSpan transition, Action<ApiKeyRecord> check, CancellationToken cancellationToken)
     {

@@ -62,6 +62,17 @@ internal static class Scopes
     public const string OrganisationIntegrationsUpdate = "organisation_integrations.update";
     public const string OrganisationIntegrationsDelete = "organisation_integrations.delete";
 
+    /// <summary>
+    /// Portkey's scopes for features Portcullis does not have yet (saved configs, prompts, log exports, copying
+    /// virtual keys): accepted, so keys made as Portkey's docs show can be created, and granting nothing.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ForLaterFeatures = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "configs.create", "configs.read", "configs.list", "configs.update", "configs.delete",
+        "prompts.create", "prompts.read", "prompts.list", "prompts.update", "prompts.delete", "prompts.render",
+        "logs.view", "logs.export", "virtual_keys.copy", "virtual_keys.duplicate",
+    };
+
     public static readonly IReadOnlySet<string> Known = new HashSet<string>(StringComparer.Ordinal)
     {
         All, CompletionsWrite, ProvidersPassthrough, VirtualKeysCreate, VirtualKeysRead, VirtualKeysList,
@@ -72,5 +83,5 @@ internal static class Scopes
         WorkspaceIntegrationsCreate, WorkspaceIntegrationsRead, WorkspaceIntegrationsList, WorkspaceIntegrationsUpdate,
         WorkspaceIntegrationsDelete, OrganisationIntegrationsCreate, OrganisationIntegrationsRead,
         OrganisationIntegrationsList, OrganisationIntegrationsUpdate, OrganisationIntegrationsDelete,
-    };
+    }.Union(ForLaterFeatures).ToHashSet(StringComparer.Ordinal);
 }

@@ -116,7 +116,7 @@ internal sealed class GatewayHandler(
             }
 
             // A Portcullis key is never a provider key: sent as one, it would leave for the upstream.
-            if (providerCredential is not null && ApiKeyFormat.TryParse(providerCredential, out _))
+            if (providerCredential is not null && await apiKeys.IsGatewayKeyAsync(providerCredential, aborted))
             {
                 await RefuseAsync(context, log, GatewayError.BadRequest(
                     "Authorization holds a Portcullis API key; send the provider's key there for pass-through, or use a " +

@@ -232,18 +232,30 @@ public static class GatewayHost
                     ["PORTCULLIS_ADMIN_KEY must be 16 to 512 visible ASCII characters (no spaces or line breaks)."]);
             }
 
-            ApiKeyRecord? existing = await store.FindApiKeyByHashAsync(apiKeys.HashOf(preset), cancellationToken);
+            byte[] hash = apiKeys.HashOf(preset);
+            ApiKeyRecord? existing = await store.FindApiKeyByHashAsync(hash, cancellationToken);
             if (existing is not null && await apiKeys.AuthenticateAsync(preset, cancellationToken) is null)
             {
                 throw new GatewayConfigurationException(
                     ["PORTCULLIS_ADMIN_KEY names an API key that is disabled or expired; enable it or choose another key."]);
             }
 
+            // A value once issued and later deleted or rotated away stays revoked: it is never made again.
+            string issued = "admin_key_issued:" + Convert.ToHexString(hash);
             if (existing is null)
             {
+                if (await store.GetSettingAsync(issued, cancellationToken) is not null)
+                {
+                    throw new GatewayConfigurationException(
+                        ["PORTCULLIS_ADMIN_KEY names an API key that was deleted or rotated away, so it stays revoked; " +
+                         "unset it (and use another admin key) or choose a new value."]);
+                }
+
                 await apiKeys.CreateAsync("admin", "organisation-service", [Scopes.All], "Set by PORTCULLIS_ADMIN_KEY",
                     ApiKeyService.DefaultWorkspace, null, cancellationToken, preset);
             }
+
+            await store.TryInitializeSettingAsync(issued, "issued", cancellationToken);
 
             await store.TryInitializeSettingAsync("admin_key_initialized", "env", cancellationToken);
             return null;

@@ -201,6 +201,69 @@ public sealed class HardeningRoundFourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_operators_admin_key_in_authorization_is_refused_for_pass_through_and_never_sent_upstream()
+    {
+        (_, string caller) = await _gateway.CreateApiKeyAsync("completions.write", "providers.passthrough");
+        using HttpClient client = _gateway.NewClient(caller);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = GatewayFixture.Json("""{"model":"mock-model","messages":[{"role":"user","content":"hi"}]}"""),
+        };
+        request.Headers.Add("x-portkey-provider", "openai");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + GatewayFixture.AdminKeyValue);
+
+        using HttpResponseMessage response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(_gateway.Mock.Requests);
+    }
+
+    [Fact]
+    public async Task The_operators_admin_key_once_deleted_is_not_made_again_at_the_next_start()
+    {
+        JsonNode other = await CreateKeyAsync(_gateway.Admin, new JsonObject { ["name"] = "second admin", ["scopes"] = new JsonArray("*") });
+        JsonNode list = (await _gateway.Admin.GetFromJsonAsync<JsonNode>("/v1/api-keys?page_size=100"))!;
+        string operatorKey = list["data"]!.AsArray()
+            .First(k => k!["description"]?.GetValue<string>() == "Set by PORTCULLIS_ADMIN_KEY")!["id"]!.GetValue<string>();
+        using HttpClient asOther = _gateway.NewClient(other["key"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await asOther.DeleteAsync($"/v1/api-keys/{operatorKey}")).StatusCode);
+
+        var refused = await Assert.ThrowsAsync<Portcullis.Hosting.GatewayConfigurationException>(() => _gateway.RestartAsync());
+
+        Assert.Contains("deleted or rotated", refused.Message);
+    }
+
+    [Fact]
+    public async Task Portkeys_scopes_for_later_features_are_accepted_and_grant_nothing()
+    {
+        JsonNode created = await CreateKeyAsync(_gateway.Admin, new JsonObject
+        {
+            ["name"] = "as in portkey's docs",
+            ["scopes"] = new JsonArray("logs.export", "logs.view", "configs.read", "virtual_keys.copy"),
+        });
+        using HttpClient client = _gateway.NewClient(created["key"]!.GetValue<string>());
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/v1/logs")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/v1/virtual-keys")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_workspace_is_deleted_with_force_given_in_the_body_as_portkeys_sdk_sends_it()
+    {
+        string workspace = await WorkspaceKit.CreateWorkspaceAsync(_gateway, "sdk delete");
+        await WorkspaceKit.CreateVirtualKeyInAsync(_gateway, workspace);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"/v1/admin/workspaces/{workspace}")
+        {
+            Content = GatewayFixture.Json("""{"force":true}"""),
+        };
+
+        using HttpResponseMessage deleted = await _gateway.Admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _gateway.Admin.GetAsync($"/v1/admin/workspaces/{workspace}")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_last_admin_without_an_expiry_cannot_be_disabled_while_only_an_expiring_admin_remains()
     {
         JsonNode expiring = await CreateKeyAsync(_gateway.Admin, new JsonObject
