@@ -163,7 +163,9 @@ public sealed class DefaultProviderTests(GatewayFixture fixture) : IClassFixture
         string team = await WorkspaceKit.CreateWorkspaceAsync(fixture, "granted team");
 
         JsonNode answer = await CatalogKit.SendAsync(fixture.Admin, HttpMethod.Put, $"/v1/integrations/{integration}/workspaces",
-            JsonNode.Parse($$"""{"workspaces":[{"id":"{{team}}","enabled":true,"create_default_provider":true,"default_provider_slug":"granted-dp"}]}"""));
+            JsonNode.Parse($$"""
+                {"workspaces":[{"id":"{{team}}","enabled":true,"create_default_provider":true,"default_provider_slug":"granted-dp"}]}
+                """));
 
         JsonNode provider = (await ProviderOrNullAsync("granted-dp"))!;
         Assert.Equal(team, provider["workspace_id"]!.GetValue<string>());
