@@ -51,6 +51,9 @@ test('integrations, their models and workspaces, and providers work through port
   const workspaces = await admin.integrations.workspaces.list({ slug });
   assert.equal(workspaces.workspaces[0].id, 'default');
   assert.equal(workspaces.workspaces[0].enabled, true);
+  // Granting made the workspace's default provider, named after the integration and the workspace.
+  const defaultProvider = await admin.providers.retrieve({ slug: `${slug}-default` });
+  assert.equal(defaultProvider.integration_id, slug);
 
   // 5. Providers: create, retrieve, list, update.
   const provider = await admin.providers.create({ name: 'node provider', integration_id: slug, slug: `node-provider-${suffix}` });
@@ -79,11 +82,33 @@ test('integrations, their models and workspaces, and providers work through port
       return true;
     });
 
-  // 7. Delete: the provider, then the integration.
+  // 7. Delete: the providers, then the integration.
   await admin.providers.delete({ slug: provider.slug });
+  await admin.providers.delete({ slug: defaultProvider.slug });
   await admin.integrations.delete({ slug });
   await assert.rejects(admin.integrations.retrieve({ slug }), (error) => {
     assert.equal(error.status, 404);
     return true;
   });
+});
+
+test('a workspace integration created through portkey-ai is usable as "@slug/model" at once, by its default provider', async () => {
+  const suffix = `${process.pid}-${Date.now()}`;
+  const slug = `node-ws-integration-${suffix}`;
+
+  const created = await admin.integrations.create({
+    name: 'node workspace catalog', ai_provider_id: 'openai', key: MOCK_KEY, slug, workspace_id: 'default',
+    default_provider_slug: `node-default-${suffix}`,
+  });
+  assert.equal(created.default_provider_slug, `node-default-${suffix}`);
+
+  const client = new Portkey({ apiKey: GATEWAY_KEY, baseURL: API_URL });
+  const answer = await client.chat.completions.create({
+    model: `@${created.default_provider_slug}/gpt-4o-mini`,
+    messages: [{ role: 'user', content: 'hello' }],
+  });
+  assert.ok(answer.choices[0].message.content.length > 0);
+
+  await admin.providers.delete({ slug: created.default_provider_slug });
+  await admin.integrations.delete({ slug });
 });

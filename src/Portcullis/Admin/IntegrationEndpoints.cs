@@ -50,13 +50,18 @@ internal static class IntegrationEndpoints
             RequireOrganisation(actor, Scopes.OrganisationIntegrationsCreate);
         }
 
-        IntegrationRecord record = await integrations.CreateAsync(input, workspace, cancellationToken);
+        IntegrationOutcome outcome = await integrations.CreateAsync(input, workspace, cancellationToken);
+        IntegrationRecord record = outcome.Integration;
         await audit.RecordAsync(actor.KeyId, "integration.create", "integration", record.Slug, Changed(body), cancellationToken);
+        await AuditDefaultsAsync(audit, actor, outcome, cancellationToken);
+
+        // default_provider_slug: the provider made with it (null when none), so "@slug/model" works right away.
         return Results.Json(new Dictionary<string, object?>
         {
             ["id"] = record.Id,
             ["slug"] = record.Slug,
             ["object"] = "integration",
+            ["default_provider_slug"] = outcome.DefaultProviders.FirstOrDefault()?.Slug,
         });
     }
 
@@ -209,11 +214,32 @@ internal static class IntegrationEndpoints
         IntegrationGrantRules.GrantInput? global = IntegrationGrantRules.ReadGlobal(body);
         bool replace = body.TryGetProperty("override_existing_workspace_access", out JsonElement o) &&
             o.ValueKind == JsonValueKind.True;
-        IntegrationRecord record = await integrations.SetWorkspacesAsync(slug, grants, global, replace, cancellationToken);
+        IntegrationOutcome outcome = await integrations.SetWorkspacesAsync(
+            slug, grants, global, replace, IntegrationGrantRules.ReadDefaultProvider(body), cancellationToken);
+        IntegrationRecord record = outcome.Integration;
         await audit.RecordAsync(actor.KeyId, "integration.workspaces.update", "integration", slug,
             "workspaces: " + string.Join(",", grants.Select(g => $"{g.WorkspaceId}={OnOff(record, g.WorkspaceId)}")) +
             (global is null ? "" : $"; global: {OnOff(record, IntegrationGrant.GlobalWorkspace)}"), cancellationToken);
-        return Results.Json(await CatalogJson.WorkspacesAsync(record, ledger, cancellationToken));
+        await AuditDefaultsAsync(audit, actor, outcome, cancellationToken);
+
+        // The grants as read back, plus the default providers this call made ({workspace_id, slug}).
+        Dictionary<string, object?> answer = await CatalogJson.WorkspacesAsync(record, ledger, cancellationToken);
+        answer["default_providers"] = outcome.DefaultProviders
+            .Select(p => new Dictionary<string, object?> { ["workspace_id"] = p.WorkspaceId, ["slug"] = p.Slug })
+            .ToArray();
+        return Results.Json(answer);
+    }
+
+    // Each default provider is audited as a provider creation by the acting key, naming the integration it serves.
+    private static async Task AuditDefaultsAsync(
+        AuditTrail audit, Caller actor, IntegrationOutcome outcome, CancellationToken cancellationToken)
+    {
+        foreach (VirtualKeyRecord provider in outcome.DefaultProviders)
+        {
+            await audit.RecordAsync(actor.KeyId, "provider.create", "provider", provider.Slug,
+                $"default provider of integration {outcome.Integration.Slug} in workspace {provider.WorkspaceId}",
+                cancellationToken);
+        }
     }
 
     /// <summary>

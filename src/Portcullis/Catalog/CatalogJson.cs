@@ -81,7 +81,7 @@ internal static class CatalogJson
         }).ToArray(),
     };
 
-    public static async Task<object> WorkspacesAsync(
+    public static async Task<Dictionary<string, object?>> WorkspacesAsync(
         IntegrationRecord r, IUsageLedger ledger, CancellationToken cancellationToken)
     {
         var workspaces = new List<object>();

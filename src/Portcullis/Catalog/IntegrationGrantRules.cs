@@ -7,8 +7,9 @@ namespace Portcullis.Catalog;
 /// <summary>
 /// Reads <c>PUT /v1/integrations/{slug}/workspaces</c>: <c>workspaces: [{id, enabled, usage_limits, rate_limits,
 /// reset_usage}]</c>, <c>global_workspace_access: {enabled, usage_limits, rate_limits}</c> and
-/// <c>override_existing_workspace_access</c>. Fields absent from an entry keep the stored grant's values; <c>null</c>
-/// clears the limits.
+/// <c>override_existing_workspace_access</c>, and Portkey's <c>create_default_provider</c> and
+/// <c>default_provider_slug</c> per entry and at the top level. Fields absent from an entry keep the stored grant's
+/// values; <c>null</c> clears the limits.
 /// </summary>
 internal static class IntegrationGrantRules
 {
@@ -20,6 +21,9 @@ internal static class IntegrationGrantRules
         string WorkspaceId, bool? Enabled, IReadOnlyList<UsageLimit>? UsageLimits, IReadOnlyList<RateLimit>? RateLimits,
         bool ResetUsage)
     {
+        /// <summary>This entry's own default provider fields; the top level's fill what it leaves out.</summary>
+        public DefaultProviderChoice DefaultProvider { get; init; } = DefaultProviderChoice.None;
+
         /// <summary>The grant to store: this entry laid over <paramref name="stored"/> (null for a new grant).</summary>
         public IntegrationGrant ApplyTo(IntegrationGrant? stored) => new(
             WorkspaceId,
@@ -33,9 +37,13 @@ internal static class IntegrationGrantRules
     }
 
     private static readonly string[] BodyFields =
-        ["workspaces", "global_workspace_access", "override_existing_workspace_access"];
+    [
+        "workspaces", "global_workspace_access", "override_existing_workspace_access",
+        .. DefaultProviderChoice.Fields,
+    ];
 
-    private static readonly string[] EntryFields = ["id", "enabled", "usage_limits", "rate_limits", "reset_usage"];
+    private static readonly string[] EntryFields =
+        ["id", "enabled", "usage_limits", "rate_limits", "reset_usage", .. DefaultProviderChoice.Fields];
 
     private static readonly string[] GlobalFields = ["enabled", "usage_limits", "rate_limits"];
 
@@ -73,11 +81,17 @@ internal static class IntegrationGrantRules
                 throw AdminProblem.Validation($"Workspace '{id}' is listed twice.");
             }
 
-            grants.Add(ReadGrant(item, id, LimitsInput.ResetUsage(item)));
+            grants.Add(ReadGrant(item, id, LimitsInput.ResetUsage(item)) with
+            {
+                DefaultProvider = DefaultProviderChoice.Read(item, $"workspaces[{grants.Count}]"),
+            });
         }
 
         return grants;
     }
+
+    /// <summary>The top level's default provider fields, which apply to every entry that leaves them out.</summary>
+    public static DefaultProviderChoice ReadDefaultProvider(JsonElement body) => DefaultProviderChoice.Read(body, "");
 
     public static GrantInput? ReadGlobal(JsonElement body)
     {

@@ -25,11 +25,20 @@ internal sealed class IntegrationInput
     public string? CustomHost { get; init; }
     public IReadOnlyDictionary<string, string>? CustomHeaders { get; init; }
 
+    /// <summary>
+    /// <c>create_default_provider</c> and <c>default_provider_slug</c>: on create, whether and under which slug a
+    /// workspace integration gets its default provider; refused on update.
+    /// </summary>
+    public DefaultProviderChoice DefaultProvider { get; init; } = DefaultProviderChoice.None;
+
     /// <summary>The <c>configurations</c> fields given that belong to one provider only (azure_*, openai_*).</summary>
     public IReadOnlyList<string> ProviderFields { get; init; } = [];
 
     private static readonly string[] BodyFields =
-        ["name", "ai_provider_id", "slug", "key", "description", "workspace_id", "configurations"];
+    [
+        "name", "ai_provider_id", "slug", "key", "description", "workspace_id", "configurations",
+        "create_default_provider", "default_provider_slug",
+    ];
 
     private static readonly string[] ConfigurationFields =
     [
@@ -65,6 +74,7 @@ internal sealed class IntegrationInput
             Description = AdminJson.String(body, "description"),
             DescriptionGiven = AdminJson.Has(body, "description"),
             WorkspaceId = AdminJson.String(body, "workspace_id"),
+            DefaultProvider = DefaultProviderChoice.Read(body, ""),
             ConfigurationsGiven = config is not null,
             OpenAiOrganization = config is { } o1 ? AdminJson.String(o1, "openai_organization") : null,
             OpenAiProject = config is { } o2 ? AdminJson.String(o2, "openai_project") : null,

@@ -17,7 +17,7 @@ namespace Portcullis.Catalog;
 /// </summary>
 internal sealed partial class IntegrationService(
     IGatewayStore store, VaultService vault, ProviderCatalog providers, VirtualKeyService virtualKeys, IUsageLedger ledger,
-    TimeProvider time)
+    ProviderService providerRows, TimeProvider time)
 {
     public Task<IntegrationRecord?> GetAsync(string slug, CancellationToken cancellationToken) =>
         store.GetIntegrationAsync(slug, cancellationToken);
@@ -25,8 +25,14 @@ internal sealed partial class IntegrationService(
     public Task<IReadOnlyList<IntegrationRecord>> ListAsync(CancellationToken cancellationToken) =>
         store.ListIntegrationsAsync(cancellationToken);
 
+    /// <summary>
+    /// Creates an integration. A workspace integration also gets its default provider in that workspace (Portkey's
+    /// <c>create_default_provider</c>, default true), under <c>default_provider_slug</c> or else the integration's
+    /// slug; a provider slug already taken is a 409 and nothing is stored. An organisation integration gets default
+    /// providers when it is granted to workspaces (<see cref="SetWorkspacesAsync"/>).
+    /// </summary>
     /// <param name="workspaceId">The owning workspace, or null for an organisation-level integration.</param>
-    public async Task<IntegrationRecord> CreateAsync(
+    public async Task<IntegrationOutcome> CreateAsync(
         IntegrationInput input, string? workspaceId, CancellationToken cancellationToken)
     {
         // 1. Validate everything before anything is sealed or stored.
@@ -62,17 +68,42 @@ internal sealed partial class IntegrationService(
             throw AdminProblem.Validation("key is required (the provider API key this integration holds).");
         }
 
-        // 2. One transaction; a slug taken meanwhile is a conflict, not a failure.
+        // 2. The default provider of a workspace integration, checked before anything is stored.
+        VirtualKeyRecord[] defaults = [];
+        if (workspaceId is null && input.DefaultProvider.Slug is not null)
+        {
+            throw AdminProblem.Validation(
+                "default_provider_slug applies to workspace integrations; an organisation integration gets its " +
+                $"default providers per workspace on PUT /v1/integrations/{slug}/workspaces.");
+        }
+
+        if (workspaceId is not null && input.DefaultProvider.Create != false)
+        {
+            defaults = [providerRows.DraftDefault(record, workspaceId, input.DefaultProvider.Slug ?? slug)];
+            await RequireFreeAsync(defaults, cancellationToken);
+        }
+
+        // 3. One transaction; a slug taken meanwhile is a conflict, not a failure, and leaves nothing behind.
         try
         {
-            await store.CreateIntegrationAsync(record, secrets, cancellationToken);
+            await store.CreateIntegrationAsync(record, secrets, cancellationToken, defaults);
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
+            if (await store.GetIntegrationAsync(slug, cancellationToken) is null && defaults.Length > 0)
+            {
+                throw ProviderService.SlugTaken(defaults[0].Slug);
+            }
+
             throw AdminProblem.Conflict($"An integration with slug '{slug}' already exists.");
         }
 
-        return record;
+        if (defaults.Length > 0)
+        {
+            virtualKeys.Invalidate();
+        }
+
+        return new IntegrationOutcome(record, defaults);
     }
 
     /// <summary>Name, description, key (rotation: every provider moves to the new key) and configurations.</summary>
@@ -81,6 +112,13 @@ internal sealed partial class IntegrationService(
         if (input.AiProviderId is not null || input.Slug is not null && input.Slug != slug || input.WorkspaceId is not null)
         {
             throw AdminProblem.Validation("ai_provider_id, slug and workspace_id cannot change; create a new integration.");
+        }
+
+        if (input.DefaultProvider != DefaultProviderChoice.None)
+        {
+            throw AdminProblem.Validation(
+                "create_default_provider and default_provider_slug apply when an integration is created or granted; " +
+                "to add a provider now, use POST /v1/providers.");
         }
 
         return ChangeAsync(slug, (current, secrets) =>
@@ -124,30 +162,53 @@ internal sealed partial class IntegrationService(
     /// Merges workspace grants by id (a listed grant keeps the stored values of the fields its entry leaves out), drops
     /// the unlisted ones with <paramref name="replaceAll"/>, sets global access when given, and applies the grants'
     /// budgets to the ledger: usage is kept unless the entry asks for <c>reset_usage</c>; a dropped grant's goes.
+    /// A listed workspace that ends up enabled gets a default provider (see <see cref="DefaultsFor"/>), stored with the
+    /// grants in one transaction; a provider slug already taken is a 409 and nothing changes.
     /// </summary>
-    public async Task<IntegrationRecord> SetWorkspacesAsync(
+    public async Task<IntegrationOutcome> SetWorkspacesAsync(
         string slug, IReadOnlyList<IntegrationGrantRules.GrantInput> grants, IntegrationGrantRules.GrantInput? global,
-        bool replaceAll, CancellationToken cancellationToken)
+        bool replaceAll, DefaultProviderChoice topLevel, CancellationToken cancellationToken)
     {
+        // 1. The workspaces that already hold a provider of this integration get no default one.
+        IntegrationRecord found = await store.GetIntegrationAsync(slug, cancellationToken)
+            ?? throw AdminProblem.NotFound($"Integration '{slug}'");
+        HashSet<string> served = (await store.ListProvidersOfIntegrationAsync(found.Id, cancellationToken))
+            .Select(p => p.WorkspaceId).ToHashSet(StringComparer.Ordinal);
+
+        // 2. Grants and default providers, stored together.
         IReadOnlyList<IntegrationGrant> before = [];
-        IntegrationRecord updated = await ChangeAsync(slug, (current, _) =>
+        var defaults = new List<VirtualKeyRecord>();
+        IntegrationRecord updated;
+        try
         {
-            if (current.WorkspaceId is { } owner && grants.Any(g => g.WorkspaceId != owner))
+            updated = await ChangeAsync(slug, (current, _) =>
             {
-                throw AdminProblem.Validation($"Integration '{slug}' belongs to workspace '{owner}' and serves only it.");
-            }
+                if (current.WorkspaceId is { } owner && grants.Any(g => g.WorkspaceId != owner))
+                {
+                    throw AdminProblem.Validation($"Integration '{slug}' belongs to workspace '{owner}' and serves only it.");
+                }
 
-            before = current.Grants;
-            var stored = current.Grants.ToDictionary(g => g.WorkspaceId, StringComparer.Ordinal);
-            var merged = replaceAll ? [] : new Dictionary<string, IntegrationGrant>(stored, StringComparer.Ordinal);
-            foreach (IntegrationGrantRules.GrantInput given in global is null ? grants : [.. grants, global])
-            {
-                merged[given.WorkspaceId] = given.ApplyTo(stored.GetValueOrDefault(given.WorkspaceId));
-            }
+                before = current.Grants;
+                var stored = current.Grants.ToDictionary(g => g.WorkspaceId, StringComparer.Ordinal);
+                var merged = replaceAll ? [] : new Dictionary<string, IntegrationGrant>(stored, StringComparer.Ordinal);
+                foreach (IntegrationGrantRules.GrantInput given in global is null ? grants : [.. grants, global])
+                {
+                    merged[given.WorkspaceId] = given.ApplyTo(stored.GetValueOrDefault(given.WorkspaceId));
+                }
 
-            return current with { Grants = merged.Values.OrderBy(g => g.WorkspaceId, StringComparer.Ordinal).ToArray() };
-        }, cancellationToken);
+                IntegrationRecord next =
+                    current with { Grants = merged.Values.OrderBy(g => g.WorkspaceId, StringComparer.Ordinal).ToArray() };
+                defaults.Clear();
+                defaults.AddRange(DefaultsFor(next, stored, grants, topLevel, served));
+                return next;
+            }, cancellationToken, defaults);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw await TakenSlugAsync(defaults, cancellationToken);
+        }
 
+        // 3. The grants' budgets.
         foreach (IntegrationGrantRules.GrantInput given in grants)
         {
             IntegrationGrant grant = updated.Grants.First(g => g.WorkspaceId == given.WorkspaceId);
@@ -161,7 +222,78 @@ internal sealed partial class IntegrationService(
             await ledger.RemoveAsync(BudgetOwner.ForIntegration(updated.Id, updated.Slug, dropped.WorkspaceId), cancellationToken);
         }
 
-        return updated;
+        return new IntegrationOutcome(updated, defaults.ToArray());
+    }
+
+    /// <summary>
+    /// The default providers a grants change creates. A listed workspace gets one when its grant ends up enabled, it
+    /// holds no provider of this integration yet, and <c>create_default_provider</c> (the entry's, else the top
+    /// level's) is true, or is left out and the grant was not enabled before (Portkey's default, true, applies on
+    /// granting). Its slug is <c>default_provider_slug</c> (the entry's, else the top level's), else
+    /// <c>&lt;integration&gt;-&lt;workspace&gt;</c>: provider slugs are one namespace across workspaces, so the
+    /// integration's own slug could serve only one of them. Global access creates none.
+    /// </summary>
+    private List<VirtualKeyRecord> DefaultsFor(
+        IntegrationRecord next, Dictionary<string, IntegrationGrant> stored,
+        IReadOnlyList<IntegrationGrantRules.GrantInput> grants, DefaultProviderChoice topLevel, HashSet<string> served)
+    {
+        var created = new List<VirtualKeyRecord>();
+        foreach (IntegrationGrantRules.GrantInput given in grants)
+        {
+            DefaultProviderChoice choice = given.DefaultProvider.Over(topLevel);
+            bool enabled = next.Grants.Any(g => g.WorkspaceId == given.WorkspaceId && g.Enabled);
+            bool newlyEnabled = stored.GetValueOrDefault(given.WorkspaceId) is not { Enabled: true };
+            // A workspace integration serves its workspace without a grant: only an explicit true makes one there.
+            bool byDefault = newlyEnabled && next.WorkspaceId is null;
+            if (!enabled || served.Contains(given.WorkspaceId) || choice.Create == false ||
+                (choice.Create is null && !byDefault))
+            {
+                continue;
+            }
+
+            string slug = choice.Slug ?? $"{next.Slug}-{given.WorkspaceId}";
+            if (!IsSlug(slug))
+            {
+                throw AdminProblem.Validation(
+                    $"The default provider slug '{slug}' would be longer than 100 characters; set default_provider_slug.");
+            }
+
+            if (created.Any(p => p.Slug == slug))
+            {
+                throw ProviderService.SlugTaken(slug);
+            }
+
+            created.Add(providerRows.DraftDefault(next, given.WorkspaceId, slug));
+        }
+
+        return created;
+    }
+
+    // 409 naming the first default provider slug already taken, before anything is stored.
+    private async Task RequireFreeAsync(IEnumerable<VirtualKeyRecord> drafts, CancellationToken cancellationToken)
+    {
+        foreach (VirtualKeyRecord draft in drafts)
+        {
+            if (await store.GetVirtualKeyAsync(draft.Slug, cancellationToken) is not null)
+            {
+                throw ProviderService.SlugTaken(draft.Slug);
+            }
+        }
+    }
+
+    // After the store refused a change for a slug taken: the 409 naming it (the transaction stored nothing).
+    private async Task<AdminProblem> TakenSlugAsync(
+        IReadOnlyList<VirtualKeyRecord> drafts, CancellationToken cancellationToken)
+    {
+        foreach (VirtualKeyRecord draft in drafts)
+        {
+            if (await store.GetVirtualKeyAsync(draft.Slug, cancellationToken) is not null)
+            {
+                return ProviderService.SlugTaken(draft.Slug);
+            }
+        }
+
+        return AdminProblem.Conflict("A default provider slug is taken by another provider or virtual key.");
     }
 
     /// <summary>
@@ -200,9 +332,10 @@ internal sealed partial class IntegrationService(
     }
 
     // Read, change, compare-and-set; a concurrent change is re-read and the change applied again.
+    // The providers in newProviders, which change may fill, are stored in the same transaction.
     private async Task<IntegrationRecord> ChangeAsync(
         string slug, Func<IntegrationRecord, List<SealedSecret>, IntegrationRecord> change,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyList<VirtualKeyRecord>? newProviders = null)
     {
         for (int attempt = 0; attempt < 20; attempt++)
         {
@@ -214,7 +347,7 @@ internal sealed partial class IntegrationService(
             {
                 UpdatedAt = now > current.UpdatedAt ? now : current.UpdatedAt.AddTicks(1),
             };
-            if (await store.UpdateIntegrationAsync(next, secrets, current.UpdatedAt, cancellationToken))
+            if (await store.UpdateIntegrationAsync(next, secrets, current.UpdatedAt, cancellationToken, newProviders))
             {
                 virtualKeys.Invalidate();
                 return next;
@@ -301,9 +434,12 @@ internal sealed partial class IntegrationService(
 
     /// <summary>A slug given by the admin: Portkey's pattern <c>^[a-zA-Z0-9_-]+$</c>, at most 100 characters.</summary>
     public static string RequireSlug(string slug) =>
-        slug.Length <= 100 && SlugPattern().IsMatch(slug)
+        IsSlug(slug)
             ? slug
             : throw AdminProblem.Validation("slug must match ^[a-zA-Z0-9_-]+$ (at most 100 characters).");
+
+    /// <summary>Whether <paramref name="slug"/> is one Portcullis accepts for integrations and providers.</summary>
+    public static bool IsSlug(string slug) => slug.Length <= 100 && SlugPattern().IsMatch(slug);
 
     private string RequireProvider(string? provider)
     {

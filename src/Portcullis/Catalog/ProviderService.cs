@@ -25,6 +25,40 @@ internal sealed class ProviderService(IGatewayStore store, VirtualKeyService vir
         IntegrationRecord integration, string workspaceId, CreateInput input, CancellationToken cancellationToken)
     {
         // 1. Validate before anything is stored.
+        VirtualKeyRecord record = Draft(integration, workspaceId, input);
+        if (await store.GetVirtualKeyAsync(record.Slug, cancellationToken) is not null)
+        {
+            throw SlugTaken(record.Slug);
+        }
+
+        // 2. The row: no secret of its own; the integration's key mask is shown.
+        try
+        {
+            await store.CreateVirtualKeyAsync(record, [], record.CreatedAt, cancellationToken);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw SlugTaken(record.Slug);
+        }
+
+        virtualKeys.Invalidate();
+        return record;
+    }
+
+    /// <summary>
+    /// The integration's default provider in <paramref name="workspaceId"/>, not stored: named after the integration,
+    /// under <paramref name="slug"/>, without limits of its own (the integration's grant still applies).
+    /// </summary>
+    public VirtualKeyRecord DraftDefault(IntegrationRecord integration, string workspaceId, string slug) =>
+        Draft(integration, workspaceId, new CreateInput(integration.Name, slug, null, null, [], []));
+
+    /// <summary>The 409 for a provider slug already held by a provider or virtual key (one namespace).</summary>
+    public static AdminProblem SlugTaken(string slug) =>
+        AdminProblem.Conflict($"The slug '{slug}' is taken by another provider or virtual key.");
+
+    // Checks everything that needs no lookup, and builds the row: no secret of its own; the integration's key mask.
+    private VirtualKeyRecord Draft(IntegrationRecord integration, string workspaceId, CreateInput input)
+    {
         string name = AdminJson.Name(input.Name);
         if (integration.Status != "active")
         {
@@ -39,14 +73,8 @@ internal sealed class ProviderService(IGatewayStore store, VirtualKeyService vir
         }
 
         string slug = input.Slug is null ? SlugGenerator.FromName(name) : IntegrationService.RequireSlug(input.Slug);
-        if (await store.GetVirtualKeyAsync(slug, cancellationToken) is not null)
-        {
-            throw AdminProblem.Conflict($"The slug '{slug}' is taken by another provider or virtual key.");
-        }
-
-        // 2. The row: no secret of its own; the integration's key mask is shown.
         DateTimeOffset now = time.GetUtcNow();
-        var record = new VirtualKeyRecord
+        return new VirtualKeyRecord
         {
             Id = Guid.CreateVersion7().ToString(),
             Slug = slug,
@@ -63,16 +91,5 @@ internal sealed class ProviderService(IGatewayStore store, VirtualKeyService vir
             RateLimits = input.RateLimits,
             IntegrationId = integration.Id,
         };
-        try
-        {
-            await store.CreateVirtualKeyAsync(record, [], now, cancellationToken);
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode == 19)
-        {
-            throw AdminProblem.Conflict($"The slug '{slug}' is taken by another provider or virtual key.");
-        }
-
-        virtualKeys.Invalidate();
-        return record;
     }
 }

@@ -29,9 +29,17 @@ internal static class CatalogCommands
         var enable = new Option<string[]>("--enable") { Description = "A workspace to grant (repeatable)." };
         var revoke = new Option<string[]>("--revoke") { Description = "A workspace to take the grant from (repeatable)." };
         var global = new Option<bool?>("--global") { Description = "Grant (true) or withdraw (false) every workspace." };
+        var noDefault = new Option<bool>("--no-default-provider")
+        {
+            Description = "Create no default provider (made by default in a workspace the integration starts serving).",
+        };
+        var defaultSlug = new Option<string?>("--default-provider-slug")
+        {
+            Description = "Slug of the default provider (default: the integration's slug; on a grant, <slug>-<workspace>).",
+        };
 
         var create = new Command("create", "Create an integration.")
-            { name, provider, key, keyEnv, keyStdin, slugOption, workspace, customHost };
+            { name, provider, key, keyEnv, keyStdin, slugOption, workspace, customHost, noDefault, defaultSlug };
         create.SetAction((r, ct) => PortcullisCli.WithClient(async client =>
         {
             var body = new JsonObject { ["name"] = r.GetValue(name), ["ai_provider_id"] = r.GetValue(provider) };
@@ -42,13 +50,15 @@ internal static class CatalogCommands
 
             Add(body, "slug", r.GetValue(slugOption));
             Add(body, "workspace_id", r.GetValue(workspace));
+            AddDefaultProvider(r, body, noDefault, defaultSlug);
             if (r.GetValue(customHost) is { } host)
             {
                 body["configurations"] = new JsonObject { ["custom_host"] = host };
             }
 
             return await client.SendAsync(HttpMethod.Post, "/v1/integrations", body, r.GetValue(json),
-                n => $"created {n["slug"]}", ct);
+                n => $"created {n["slug"]}" +
+                     (n["default_provider_slug"] is { } p ? $"; default provider {p} (use \"@{p}/<model>\")" : ""), ct);
         }));
 
         var list = new Command("list", "List integrations.");
@@ -102,7 +112,7 @@ internal static class CatalogCommands
         }));
 
         var grants = new Command("workspaces", "Show, or with options change, which workspaces may use the integration.")
-            { slug, enable, revoke, global };
+            { slug, enable, revoke, global, noDefault, defaultSlug };
         grants.SetAction((r, ct) => PortcullisCli.WithClient(client =>
         {
             string path = Path(r.GetValue(slug)!) + "/workspaces";
@@ -125,11 +135,17 @@ internal static class CatalogCommands
                 {
                     body["global_workspace_access"] = new JsonObject { ["enabled"] = enabled };
                 }
+
+                AddDefaultProvider(r, body, noDefault, defaultSlug);
             }
 
             return client.SendAsync(change ? HttpMethod.Put : HttpMethod.Get, path, body, r.GetValue(json),
                 n => $"global: {n["global_workspace_access"]?["enabled"]}{Environment.NewLine}" +
-                     Lines(n["workspaces"], w => PortcullisCli.Row(w, "id", "enabled")), ct);
+                     Lines(n["workspaces"], w => PortcullisCli.Row(w, "id", "enabled")) +
+                     (n["default_providers"] is JsonArray { Count: > 0 } made
+                         ? Environment.NewLine + "default providers created:" + Environment.NewLine +
+                           Lines(made, p => PortcullisCli.Row(p, "workspace_id", "slug"))
+                         : ""), ct);
         }));
 
         command.Subcommands.Add(create);
@@ -142,6 +158,18 @@ internal static class CatalogCommands
         return command;
 
         static string Path(string slug) => $"/v1/integrations/{Uri.EscapeDataString(slug)}";
+    }
+
+    // create_default_provider and default_provider_slug, sent only when an option asks for them.
+    private static void AddDefaultProvider(
+        ParseResult r, JsonObject body, Option<bool> noDefault, Option<string?> defaultSlug)
+    {
+        if (r.GetValue(noDefault))
+        {
+            body["create_default_provider"] = false;
+        }
+
+        Add(body, "default_provider_slug", r.GetValue(defaultSlug));
     }
 
     public static Command Providers(Option<bool> json)

@@ -55,17 +55,22 @@ internal interface IGatewayStore
 
     Task<Page<VirtualKeyRecord>> ListVirtualKeysAsync(int offset, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Stores an integration, its workspace grants and the secrets it brings, in one transaction.</summary>
+    /// <summary>
+    /// Stores an integration, its workspace grants, the secrets it brings and <paramref name="newProviders"/> (its
+    /// default providers), in one transaction: a provider slug already taken stores nothing.
+    /// </summary>
     Task CreateIntegrationAsync(
-        Catalog.IntegrationRecord record, IReadOnlyList<SealedSecret> newSecrets, CancellationToken cancellationToken);
+        Catalog.IntegrationRecord record, IReadOnlyList<SealedSecret> newSecrets, CancellationToken cancellationToken,
+        IReadOnlyList<VirtualKeyRecord>? newProviders = null);
 
     /// <summary>
     /// Updates an integration and replaces its workspace grants if it is still as last read (compare-and-set on
-    /// <c>updated_at</c>), upserting the given secrets and deleting the ones it no longer names, in one transaction.
+    /// <c>updated_at</c>), upserting the given secrets, deleting the ones it no longer names and adding
+    /// <paramref name="newProviders"/> (default providers of new grants), in one transaction.
     /// </summary>
     Task<bool> UpdateIntegrationAsync(
         Catalog.IntegrationRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset expectedUpdatedAt,
-        CancellationToken cancellationToken);
+        CancellationToken cancellationToken, IReadOnlyList<VirtualKeyRecord>? newProviders = null);
 
     /// <summary>Deletes an integration with its grants, its providers and its secrets, in one transaction.</summary>
     Task<bool> DeleteIntegrationAsync(string id, CancellationToken cancellationToken);

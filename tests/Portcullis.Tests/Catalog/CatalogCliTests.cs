@@ -57,6 +57,24 @@ public sealed class CatalogCliTests(GatewayFixture fixture) : IClassFixture<Gate
         Assert.Equal(404, (int)(await fixture.Admin.GetAsync($"/v1/integrations/{slug}")).StatusCode);
     }
 
+    [Fact]
+    public async Task Integrations_create_names_the_default_provider_and_can_choose_its_slug_or_make_none()
+    {
+        CliResult named = await Cli(["integrations", "create", "--name", "cli default", "--provider", "openai",
+            "--slug", "cli-default", "--workspace", "default", "--default-provider-slug", "cli-default-p",
+            "--key-env", "TEST_PROVIDER_KEY"], new() { ["TEST_PROVIDER_KEY"] = "sk-cli-default-0001" });
+        CliResult none = await Cli(["integrations", "create", "--name", "cli none", "--provider", "openai",
+            "--slug", "cli-none", "--workspace", "default", "--no-default-provider",
+            "--key-env", "TEST_PROVIDER_KEY"], new() { ["TEST_PROVIDER_KEY"] = "sk-cli-none-0001" });
+
+        Assert.True(named.ExitCode == 0, named.ToString());
+        Assert.Contains("\"@cli-default-p/<model>\"", named.Output, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await fixture.Admin.GetAsync("/v1/providers/cli-default-p")).StatusCode);
+        Assert.True(none.ExitCode == 0, none.ToString());
+        Assert.DoesNotContain("default provider", none.Output, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await fixture.Admin.GetAsync("/v1/providers/cli-none")).StatusCode);
+    }
+
     private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null)
     {
         var merged = new Dictionary<string, string?>

@@ -42,7 +42,7 @@ public sealed class CatalogInputTests(GatewayFixture fixture) : IClassFixture<Ga
 
     [Theory]
     [InlineData("""{"name":"a","ai_provider_id":"openai","key":"sk-x-123456789","bogus":1}""", "'bogus'")]
-    [InlineData("""{"name":"a","ai_provider_id":"openai","key":"sk-x-123456789","create_default_provider":true}""", "'create_default_provider'")]
+    [InlineData("""{"name":"a","ai_provider_id":"openai","key":"sk-x-123456789","create_default_provder":true}""", "'create_default_provder'")]
     [InlineData("""{"name":"a","ai_provider_id":"openai","key":"sk-x-123456789","configurations":{"custom_hots":"http://127.0.0.1:1/v1"}}""", "'configurations.custom_hots'")]
     [InlineData("""{"name":"a","ai_provider_id":"openai","key":"sk-x-123456789","configurations":{"azure_auth_mode":"default"}}""", "azure_auth_mode")]
     [InlineData("""{"name":"a","ai_provider_id":"azure-openai","key":"sk-x-123456789","configurations":{"openai_project":"p","azure_resource_name":"r","azure_deployment_config":[{"azure_deployment_name":"d","azure_api_version":"2024-10-21","is_default":true}]}}""", "openai_project")]

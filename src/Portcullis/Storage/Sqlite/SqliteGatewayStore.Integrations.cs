@@ -14,7 +14,8 @@ internal sealed partial class SqliteGatewayStore
         "custom_header_names, custom_headers_secret_id, configurations, allow_all_models, models, created_at, updated_at";
 
     public async Task CreateIntegrationAsync(
-        IntegrationRecord record, IReadOnlyList<SealedSecret> newSecrets, CancellationToken cancellationToken)
+        IntegrationRecord record, IReadOnlyList<SealedSecret> newSecrets, CancellationToken cancellationToken,
+        IReadOnlyList<VirtualKeyRecord>? newProviders = null)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -37,12 +38,17 @@ internal sealed partial class SqliteGatewayStore
         }
 
         await WriteGrantsAsync(connection, transaction, record, cancellationToken);
+        foreach (VirtualKeyRecord provider in newProviders ?? [])
+        {
+            await InsertVirtualKeyAsync(connection, transaction, provider, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<bool> UpdateIntegrationAsync(
         IntegrationRecord record, IReadOnlyList<SealedSecret> upsertSecrets, DateTimeOffset expectedUpdatedAt,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, IReadOnlyList<VirtualKeyRecord>? newProviders = null)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -73,8 +79,14 @@ internal sealed partial class SqliteGatewayStore
             }
         }
 
-        // 3. Workspace grants are replaced as a whole, and secrets the row no longer names are deleted.
+        // 3. Workspace grants are replaced as a whole, new default providers added, and secrets the row no longer
+        // names are deleted.
         await WriteGrantsAsync(connection, transaction, record, cancellationToken);
+        foreach (VirtualKeyRecord provider in newProviders ?? [])
+        {
+            await InsertVirtualKeyAsync(connection, transaction, provider, cancellationToken);
+        }
+
         await DeleteOrphanIntegrationSecretsAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return true;

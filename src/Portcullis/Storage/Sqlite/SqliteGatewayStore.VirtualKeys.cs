@@ -20,6 +20,15 @@ internal sealed partial class SqliteGatewayStore
             await UpsertSecretAsync(connection, transaction, secret, at, cancellationToken);
         }
 
+        await InsertVirtualKeyAsync(connection, transaction, record, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    // One row of virtual_keys inside the caller's transaction; a slug taken fails with SQLite's constraint error (19).
+    private static async Task InsertVirtualKeyAsync(
+        SqliteConnection connection, SqliteTransaction transaction, VirtualKeyRecord record,
+        CancellationToken cancellationToken)
+    {
         await using SqliteCommand command = Command(
             connection,
             $"""
@@ -30,7 +39,6 @@ internal sealed partial class SqliteGatewayStore
             VirtualKeyParameters(record));
         command.Transaction = transaction;
         await command.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<bool> UpdateVirtualKeyAsync(
