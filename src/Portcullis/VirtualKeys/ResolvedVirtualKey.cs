@@ -9,10 +9,13 @@ namespace Portcullis.VirtualKeys;
 /// integration's secrets and settings, and <see cref="Integration"/> (allowed models, prices, the grant's limits).
 /// </summary>
 internal sealed record ResolvedVirtualKey(
-    VirtualKeyRecord Record, Uri BaseUrl, SealedSecret? ProviderKey, SealedSecret? CustomHeaders, Providers.AzureConfig? Azure = null,
-    Catalog.IntegrationDetails? Integration = null)
+    VirtualKeyRecord Record, Uri BaseUrl, SealedSecret? ProviderKey, SealedSecret? CustomHeaders,
+    Providers.AzureConfig? Azure = null, Catalog.IntegrationDetails? Integration = null)
 {
-    /// <summary>Where requests for <paramref name="model"/> go: the model's own host on the integration, else <see cref="BaseUrl"/>.</summary>
+    /// <summary>
+    /// Where requests for <paramref name="model"/> go: the model's own host on the integration, else
+    /// <see cref="BaseUrl"/>.
+    /// </summary>
     public Uri BaseUrlFor(string? model) => Integration?.HostOf(model) ?? BaseUrl;
 
     public override string ToString() => $"ResolvedVirtualKey({Record.Slug})";
