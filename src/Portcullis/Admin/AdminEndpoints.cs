@@ -188,6 +188,7 @@ internal static class AdminEndpoints
         IReadOnlyList<RateLimit> rateLimits = LimitsInput.RateLimits(body) ?? [];
         ApiKeyAllowLists allowed = KeyBounds.Within(actor, ApiKeyAllowListsInput.Read(body));
         DateTimeOffset? expiresAt = KeyBounds.Within(actor, AdminJson.Time(body, "expires_at"));
+
         (ApiKeyRecord record, string key) = await apiKeys.CreateAsync(
             name, kind, scopes, AdminJson.String(body, "description"), workspace, expiresAt, cancellationToken,
             limits: (usageLimits, rateLimits), allowed: allowed);

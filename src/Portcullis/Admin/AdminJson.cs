@@ -227,6 +227,7 @@ internal static class AdminJson
         ["trace_id"] = r.TraceId,
         ["api_key_id"] = r.ApiKeyId,
         ["virtual_key"] = r.VirtualKeySlug,
+        ["workspace_id"] = r.WorkspaceId ?? Workspaces.WorkspaceService.DefaultId,
         ["provider"] = r.Provider,
         ["model"] = r.Model,
         ["deployment"] = r.Deployment,

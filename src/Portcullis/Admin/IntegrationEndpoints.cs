@@ -150,6 +150,11 @@ internal static class IntegrationEndpoints
                 : throw AdminProblem.Validation("allow_all_models must be true or false.")
             : null;
         IReadOnlyList<IntegrationModelRules.ModelInput> models = IntegrationModelRules.ReadModels(body);
+        if (models.Any(m => m.PriceGiven))
+        {
+            RequireOrganisationPricing(actor);
+        }
+
         IntegrationRecord record = await integrations.SetModelsAsync(slug, allowAll, models, cancellationToken);
         await audit.RecordAsync(actor.KeyId, "integration.models.update", "integration", slug,
             $"allow_all_models: {record.AllowAllModels}; models: {string.Join(",", models.Select(m => m.Slug))}",
@@ -162,7 +167,8 @@ internal static class IntegrationEndpoints
         CancellationToken cancellationToken)
     {
         Caller actor = Actor(context);
-        await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
+        IntegrationRecord current =
+            await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         string[] slugs = ((string?)context.Request.Query["slugs"] ?? "")
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (slugs.Length == 0)
@@ -170,10 +176,25 @@ internal static class IntegrationEndpoints
             throw AdminProblem.Validation("slugs is required: ?slugs=model-a,model-b.");
         }
 
+        if (current.Models.Any(m => slugs.Contains(m.Slug, StringComparer.Ordinal) && m.InputPerToken is not null))
+        {
+            RequireOrganisationPricing(actor);
+        }
+
         IntegrationRecord record = await integrations.DeleteModelsAsync(slug, slugs.ToHashSet(StringComparer.Ordinal), cancellationToken);
         await audit.RecordAsync(actor.KeyId, "integration.models.delete", "integration", slug,
             "models: " + string.Join(",", slugs), cancellationToken);
         return Results.Json(CatalogJson.Models(record));
+    }
+
+    // A model's price decides what the budgets the organisation sets (the workspace's, the grant's) are charged.
+    private static void RequireOrganisationPricing(Caller actor)
+    {
+        if (!actor.IsOrganisation)
+        {
+            throw new AdminProblem(403, "AB03",
+                "Only organisation keys may set or remove a model's pricing_config: prices decide what budgets are charged.");
+        }
     }
 
     private static async Task<IResult> GetWorkspaces(

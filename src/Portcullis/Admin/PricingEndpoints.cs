@@ -182,12 +182,16 @@ internal static class PricingEndpoints
         }
     }
 
+    // A price decides what every budget is charged, the workspace's and the integration grant's that the organisation
+    // sets among them: a workspace key that could price its own keys could spend past both.
     private static void RequireOrganisationFor(Caller caller, string? slug)
     {
-        if (slug is null && !caller.IsOrganisation)
+        if (!caller.IsOrganisation)
         {
-            throw new AdminProblem(403, "AB03", "Only organisation keys may change organisation-wide prices; " +
-                "name a virtual key of your workspace with virtual_key.");
+            throw new AdminProblem(403, "AB03", slug is null
+                ? "Only organisation keys may change prices."
+                : "Only organisation keys may change prices, also a virtual key's: prices decide what the budgets " +
+                  "the organisation sets are charged.");
         }
     }
 

@@ -44,7 +44,12 @@ internal static class RequestLogQuery
         HttpRequest request, ApiKeys.Caller caller, Workspaces.WorkspaceAccess access, CancellationToken cancellationToken)
     {
         RequestLogFilter filter = Read(request);
-        string? workspace = await access.ListScopeAsync(caller, Value(request, "workspace_id"), cancellationToken);
+        string? requested = Value(request, "workspace_id");
+
+        // Records outlive their workspace: an organisation key may still read those of a deleted one.
+        string? workspace = caller.IsOrganisation
+            ? requested
+            : await access.ListScopeAsync(caller, requested, cancellationToken);
         return filter with { WorkspaceId = workspace };
     }
 

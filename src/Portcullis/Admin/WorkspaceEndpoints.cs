@@ -138,12 +138,19 @@ internal static class WorkspaceEndpoints
             } : null;
         }
 
-        bool force = bodyForce ?? RequestLogQuery.Value(context.Request, "force") switch
+        bool? queryForce = RequestLogQuery.Value(context.Request, "force") switch
         {
-            null or "false" => false,
+            null => null,
+            "false" => false,
             "true" => true,
             _ => throw AdminProblem.Validation("force must be true or false."),
         };
+        if (bodyForce is not null && queryForce is not null && bodyForce != queryForce)
+        {
+            throw AdminProblem.Validation("force is given twice, in the query and in the body, with different values.");
+        }
+
+        bool force = bodyForce ?? queryForce ?? false;
         if (workspaceId == WorkspaceService.DefaultId)
         {
             throw AdminProblem.Conflict("The default workspace cannot be deleted.");

@@ -15,7 +15,8 @@ internal static class ApiKeyRotateCommand
         var id = new Argument<string>("id") { Description = "The API key's id." };
         var transition = new Option<string?>("--transition")
         {
-            Description = "How long the old secret keeps working: a number with s, m, h or d (30m to 30d); default 1h.",
+            Description = "How long the old secret keeps working: a number with s, m, h or d (30m to 30d), or 0 to end " +
+                "it at once (a leaked key); default 1h.",
         };
         var command = new Command("rotate", "Give an API key a new secret; the new key is shown once.") { id, transition };
         command.SetAction((r, ct) =>
@@ -23,7 +24,7 @@ internal static class ApiKeyRotateCommand
             JsonObject body = [];
             if (r.GetValue(transition) is { } text)
             {
-                if (ParseDuration(text) is not { } period)
+                if ((text.Trim() is "0" ? TimeSpan.Zero : ParseDuration(text)) is not { } period)
                 {
                     Console.Error.WriteLine($"portcullis: --transition '{text}' is not a duration such as 30m, 1h or 2d.");
                     return Task.FromResult(AdminClient.ExitUsage);
@@ -34,8 +35,9 @@ internal static class ApiKeyRotateCommand
 
             return PortcullisCli.WithClient(client => client.SendAsync(HttpMethod.Post,
                 $"/v1/api-keys/{Uri.EscapeDataString(r.GetValue(id)!)}/rotate", body, r.GetValue(json),
-                n => $"id:  {n["id"]}\nkey: {n["key"]}\n(the key is shown only this once; the old one works until " +
-                    $"{n["key_transition_expires_at"]})", ct));
+                n => $"id:  {n["id"]}\nkey: {n["key"]}\n(the key is shown only this once; " + (n["key_transition_expires_at"] is { } until
+                    ? $"the old one works until {until})"
+                    : "the old one no longer works)"), ct));
         });
         return command;
     }

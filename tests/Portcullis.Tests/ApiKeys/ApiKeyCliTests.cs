@@ -54,6 +54,19 @@ public sealed class ApiKeyCliTests(GatewayFixture fixture) : IClassFixture<Gatew
     }
 
     [Fact]
+    public async Task Rotate_with_a_transition_of_0_ends_the_old_key_at_once()
+    {
+        (string id, string oldKey) = await fixture.CreateApiKeyAsync("completions.write");
+        string slug = await fixture.CreateVirtualKeyAsync("sk-cli-rotate-0123456789");
+
+        CliResult result = await Cli(["api-keys", "rotate", id, "--transition", "0"]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("the old one no longer works", result.StandardOutput);
+        Assert.Equal(HttpStatusCode.Unauthorized, await ChatAsync(oldKey, slug));
+    }
+
+    [Fact]
     public async Task Rotate_with_a_transition_that_is_not_a_duration_exits_2_and_sends_nothing()
     {
         (string id, string oldKey) = await fixture.CreateApiKeyAsync("completions.write");

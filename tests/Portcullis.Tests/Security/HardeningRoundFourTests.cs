@@ -264,6 +264,72 @@ public sealed class HardeningRoundFourTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_workspace_key_cannot_price_the_models_of_its_own_integration()
+    {
+        string alpha = await WorkspaceKit.CreateWorkspaceAsync(_gateway, "alpha");
+        (_, string key) = await WorkspaceKit.CreateWorkspaceKeyAsync(
+            _gateway, alpha, "workspace_integrations.create", "workspace_integrations.update", "workspace_integrations.read");
+        using HttpClient asAlpha = _gateway.NewClient(key);
+        using HttpResponseMessage made = await asAlpha.PostAsJsonAsync("/v1/integrations", new JsonObject
+        {
+            ["name"] = "own", ["ai_provider_id"] = "openai", ["key"] = "sk-own-integration-0001",
+            ["create_default_provider"] = false,
+        });
+        string integration = JsonNode.Parse(await made.Content.ReadAsStringAsync())!["slug"]!.GetValue<string>();
+        var free = new JsonObject
+        {
+            ["type"] = "static",
+            ["pay_as_you_go"] = new JsonObject
+            {
+                ["request_token"] = new JsonObject { ["price"] = 0 }, ["response_token"] = new JsonObject { ["price"] = 0 },
+            },
+        };
+
+        using HttpResponseMessage priced = await asAlpha.PutAsJsonAsync($"/v1/integrations/{integration}/models",
+            new JsonObject { ["models"] = new JsonArray(new JsonObject { ["slug"] = "gpt-4o", ["enabled"] = true, ["pricing_config"] = free }) });
+        using HttpResponseMessage listed = await asAlpha.PutAsJsonAsync($"/v1/integrations/{integration}/models",
+            new JsonObject { ["models"] = new JsonArray(new JsonObject { ["slug"] = "gpt-4o", ["enabled"] = true }) });
+
+        Assert.Equal(HttpStatusCode.Forbidden, priced.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+    }
+
+    [Fact]
+    public async Task Logs_carry_their_workspace_and_outlive_it_for_organisation_keys()
+    {
+        string workspace = await WorkspaceKit.CreateWorkspaceAsync(_gateway, "short-lived");
+        string slug = await WorkspaceKit.CreateVirtualKeyInAsync(_gateway, workspace);
+        (_, string key) = await WorkspaceKit.CreateWorkspaceKeyAsync(_gateway, workspace, "completions.write");
+        using HttpClient client = _gateway.NewClient(key);
+        using HttpResponseMessage sent = await client.SendAsync(WorkspaceKit.Chat(slug));
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        await _gateway.WaitForLogsAsync(1);
+
+        Assert.Equal(HttpStatusCode.OK,
+            (await _gateway.Admin.DeleteAsync($"/v1/admin/workspaces/{workspace}?force=true")).StatusCode);
+        JsonNode logs = (await _gateway.Admin.GetFromJsonAsync<JsonNode>($"/v1/logs?workspace_id={workspace}"))!;
+
+        JsonNode record = Assert.Single(logs["data"]!.AsArray())!;
+        Assert.Equal(workspace, record["workspace_id"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Force_given_differently_in_the_query_and_the_body_is_refused_and_deletes_nothing()
+    {
+        string workspace = await WorkspaceKit.CreateWorkspaceAsync(_gateway, "undecided");
+        await WorkspaceKit.CreateVirtualKeyInAsync(_gateway, workspace);
+        using var request = new HttpRequestMessage(HttpMethod.Delete, $"/v1/admin/workspaces/{workspace}?force=false")
+        {
+            Content = GatewayFixture.Json("""{"force":true}"""),
+        };
+
+        using HttpResponseMessage refused = await _gateway.Admin.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _gateway.Admin.GetAsync($"/v1/admin/workspaces/{workspace}")).StatusCode);
+    }
+
+    [Fact]
     public async Task The_last_admin_without_an_expiry_cannot_be_disabled_while_only_an_expiring_admin_remains()
     {
         JsonNode expiring = await CreateKeyAsync(_gateway.Admin, new JsonObject

@@ -170,7 +170,7 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, across.StatusCode);
         Assert.Equal(Placeholders(await unknown.Content.ReadAsStringAsync(), _unknown),
             Placeholders(await across.Content.ReadAsStringAsync(), _a));
-        Assert.Equal(HttpStatusCode.NotFound, set.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, set.StatusCode); // workspace keys set no prices at all
     }
 
     private async Task<(int, string)> CallAsync(AdminRouteTable.Route route, Row row, Objects objects)

@@ -227,7 +227,7 @@ public sealed class WorkspaceAdminTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Vault_routes_and_organisation_wide_prices_are_for_organisation_keys_only()
+    public async Task Vault_routes_and_every_price_are_for_organisation_keys_only()
     {
         string own = await WorkspaceKit.CreateWorkspaceAsync(fixture, "no vault");
         (_, string key) = await WorkspaceKit.CreateWorkspaceKeyAsync(fixture, own, "*");
@@ -242,6 +242,9 @@ public sealed class WorkspaceAdminTests(GatewayFixture fixture) : IClassFixture<
 
         Assert.Equal(HttpStatusCode.Forbidden, vault.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, orgPrice.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, ownPrice.StatusCode);
+
+        // A price on its own key would decide what the budgets the organisation set on the workspace are charged.
+        Assert.Equal(HttpStatusCode.Forbidden, ownPrice.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v1/admin/pricing?virtual_key={slug}")).StatusCode);
     }
 }
