@@ -303,6 +303,10 @@ public sealed class CatalogGatewayTests(GatewayFixture fixture) : IClassFixture<
         await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(Chat($"@{provider}/gpt-4o-mini")));
 
         Assert.Equal("Bearer sk-rotated-integration-key-0001", Assert.Single(fixture.Mock.Requests).Headers["Authorization"]);
+
+        // Its providers show the new key's mask, as the integration does.
+        JsonNode shown = await CatalogKit.SendAsync(fixture.Admin, HttpMethod.Get, $"/v1/virtual-keys/{provider}");
+        Assert.EndsWith("0001", shown["masked_api_key"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     private async Task<JsonNode> LogOfAsync(string trace)

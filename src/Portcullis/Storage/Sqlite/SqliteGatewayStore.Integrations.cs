@@ -79,7 +79,16 @@ internal sealed partial class SqliteGatewayStore
             }
         }
 
-        // 3. Workspace grants are replaced as a whole, new default providers added, and secrets the row no longer
+        // 3. Its providers show the integration's key: a rotation changes their mask too.
+        await using (SqliteCommand masks = Command(
+            connection, "UPDATE virtual_keys SET key_mask = $mask WHERE integration_id = $id",
+            ("$mask", record.KeyMask), ("$id", record.Id)))
+        {
+            masks.Transaction = transaction;
+            await masks.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // 4. Workspace grants are replaced as a whole, new default providers added, and secrets the row no longer
         // names are deleted.
         await WriteGrantsAsync(connection, transaction, record, cancellationToken);
         foreach (VirtualKeyRecord provider in newProviders ?? [])
