@@ -182,17 +182,9 @@ public sealed class HardeningRoundFourTests : IAsyncLifetime
     [Fact]
     public async Task A_gateway_key_in_authorization_is_refused_for_pass_through_and_never_sent_upstream()
     {
-        (_, string caller) = await _gateway.CreateApiKeyAsync("completions.write", "providers.passthrough");
         (_, string admin) = await _gateway.CreateApiKeyAsync("*");
-        using HttpClient client = _gateway.NewClient(caller);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = GatewayFixture.Json("""{"model":"mock-model","messages":[{"role":"user","content":"hi"}]}"""),
-        };
-        request.Headers.Add("x-portkey-provider", "openai");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + admin);
 
-        using HttpResponseMessage response = await client.SendAsync(request);
+        using HttpResponseMessage response = await PassThroughWithAsync(admin);
         string body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -203,16 +195,7 @@ public sealed class HardeningRoundFourTests : IAsyncLifetime
     [Fact]
     public async Task The_operators_admin_key_in_authorization_is_refused_for_pass_through_and_never_sent_upstream()
     {
-        (_, string caller) = await _gateway.CreateApiKeyAsync("completions.write", "providers.passthrough");
-        using HttpClient client = _gateway.NewClient(caller);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
-        {
-            Content = GatewayFixture.Json("""{"model":"mock-model","messages":[{"role":"user","content":"hi"}]}"""),
-        };
-        request.Headers.Add("x-portkey-provider", "openai");
-        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + GatewayFixture.AdminKeyValue);
-
-        using HttpResponseMessage response = await client.SendAsync(request);
+        using HttpResponseMessage response = await PassThroughWithAsync(GatewayFixture.AdminKeyValue);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Empty(_gateway.Mock.Requests);
@@ -368,6 +351,22 @@ public sealed class HardeningRoundFourTests : IAsyncLifetime
         {
             await gateway.DisposeAsync();
         }
+    }
+
+    // A pass-through request by a key allowed to make one, with <paramref name="providerKey"/> in Authorization.
+    private async Task<HttpResponseMessage> PassThroughWithAsync(string providerKey)
+    {
+        (_, string caller) = await _gateway.CreateApiKeyAsync("completions.write", "providers.passthrough");
+        using HttpClient client = _gateway.NewClient(caller);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = GatewayFixture.Json("""{"model":"mock-model","messages":[{"role":"user","content":"hi"}]}"""),
+        };
+        request.Headers.Add("x-portkey-provider", "openai");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + providerKey);
+        HttpResponseMessage response = await client.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
     }
 
     private static async Task<JsonNode> CreateKeyAsync(HttpClient client, JsonObject body)
