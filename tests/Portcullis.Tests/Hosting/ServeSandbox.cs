@@ -52,13 +52,24 @@ public sealed class ServeSandbox : IAsyncDisposable
     public async Task<(PortcullisProcess Process, Uri BaseUrl)> StartHealthyAsync(
         IReadOnlyDictionary<string, string?>? environment = null, bool withFlags = true, int? port = null)
     {
-        (PortcullisProcess process, Uri baseUrl) = Start(environment, withFlags, port);
-        await WaitUntilHealthyAsync(process, baseUrl);
-        return (process, baseUrl);
+        // A free port is found by binding and releasing it, so another test can take it before the child binds it:
+        // that start is tried again on a new port (never when the port was chosen by the caller).
+        for (int attempt = 1; ; attempt++)
+        {
+            (PortcullisProcess process, Uri baseUrl) = Start(environment, withFlags, port);
+            if (await WaitUntilHealthyAsync(process, baseUrl, portMayBeRetried: port is null && withFlags && attempt < 3))
+            {
+                return (process, baseUrl);
+            }
+        }
     }
 
     /// <summary>Polls GET /v1/health until it answers 200 within <see cref="StartTimeout"/>.</summary>
-    public static async Task WaitUntilHealthyAsync(PortcullisProcess process, Uri baseUrl)
+    public static Task WaitUntilHealthyAsync(PortcullisProcess process, Uri baseUrl) =>
+        WaitUntilHealthyAsync(process, baseUrl, portMayBeRetried: false);
+
+    // True once healthy; false when the child exited because its port was taken and the caller may try another.
+    private static async Task<bool> WaitUntilHealthyAsync(PortcullisProcess process, Uri baseUrl, bool portMayBeRetried)
     {
         using var client = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(2) };
         DateTime deadline = DateTime.UtcNow + StartTimeout;
@@ -66,6 +77,11 @@ public sealed class ServeSandbox : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                if (portMayBeRetried && process.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+
                 Assert.Fail($"portcullis serve exited before it was healthy.{Environment.NewLine}{process.Output}");
             }
 
@@ -74,7 +90,7 @@ public sealed class ServeSandbox : IAsyncDisposable
                 using HttpResponseMessage response = await client.GetAsync("v1/health");
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    return;
+                    return true;
                 }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
