@@ -216,7 +216,8 @@ internal static class IntegrationEndpoints
             };
         }
 
-        return Results.Json(await CatalogJson.WorkspacesAsync(record, ledger, cancellationToken));
+        return Results.Json(await CatalogJson.WorkspacesAsync(
+            record, ledger, cancellationToken, await ServedGloballyAsync(actor, record, integrations, cancellationToken)));
     }
 
     private static async Task<IResult> SetWorkspaces(
@@ -244,12 +245,18 @@ internal static class IntegrationEndpoints
         await AuditDefaultsAsync(audit, actor, outcome, cancellationToken);
 
         // The grants as read back, plus the default providers this call made ({workspace_id, slug}).
-        Dictionary<string, object?> answer = await CatalogJson.WorkspacesAsync(record, ledger, cancellationToken);
+        Dictionary<string, object?> answer = await CatalogJson.WorkspacesAsync(
+            record, ledger, cancellationToken, await ServedGloballyAsync(actor, record, integrations, cancellationToken));
         answer["default_providers"] = outcome.DefaultProviders
             .Select(p => new Dictionary<string, object?> { ["workspace_id"] = p.WorkspaceId, ["slug"] = p.Slug })
             .ToArray();
         return Results.Json(answer);
     }
+
+    // The workspaces served through global access that the caller may see.
+    private static async Task<IReadOnlyList<string>> ServedGloballyAsync(
+        Caller actor, IntegrationRecord record, IntegrationService integrations, CancellationToken cancellationToken) =>
+        (await integrations.WorkspacesUnderGlobalAccessAsync(record, cancellationToken)).Where(actor.CanReach).ToArray();
 
     // Each default provider is audited as a provider creation by the acting key, naming the integration it serves.
     private static async Task AuditDefaultsAsync(

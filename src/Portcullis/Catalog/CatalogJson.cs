@@ -81,8 +81,12 @@ internal static class CatalogJson
         }).ToArray(),
     };
 
+    /// <param name="underGlobalAccess">
+    /// The workspaces served through global access whose own counters to show under it; none when null.
+    /// </param>
     public static async Task<Dictionary<string, object?>> WorkspacesAsync(
-        IntegrationRecord r, IUsageLedger ledger, CancellationToken cancellationToken)
+        IntegrationRecord r, IUsageLedger ledger, CancellationToken cancellationToken,
+        IReadOnlyList<string>? underGlobalAccess = null)
     {
         var workspaces = new List<object>();
         IntegrationGrant? global = null;
@@ -104,8 +108,34 @@ internal static class CatalogJson
             ["workspaces"] = workspaces,
             ["global_workspace_access"] = global is null
                 ? new Dictionary<string, object?> { ["enabled"] = false }
-                : await GrantAsync(r, global, ledger, cancellationToken),
+                : await GlobalAsync(r, global, ledger, underGlobalAccess ?? [], cancellationToken),
         };
+    }
+
+    // Global access, with each served workspace's own usage of its budgets (global access counts per workspace).
+    private static async Task<Dictionary<string, object?>> GlobalAsync(
+        IntegrationRecord r, IntegrationGrant global, IUsageLedger ledger, IReadOnlyList<string> served,
+        CancellationToken cancellationToken)
+    {
+        Dictionary<string, object?> shaped = await GrantAsync(r, global, ledger, cancellationToken);
+        if (global.UsageLimits.Count > 0)
+        {
+            var usage = new List<object>(served.Count);
+            foreach (string workspace in served)
+            {
+                BudgetStatus[] statuses = await LimitsView.StatusesAsync(
+                    BudgetOwner.ForIntegration(r.Id, r.Slug, workspace), global.UsageLimits, ledger, cancellationToken);
+                usage.Add(new Dictionary<string, object?>
+                {
+                    ["id"] = workspace,
+                    ["usage_limits"] = AsArray(LimitsView.UsageLimits(global.UsageLimits, statuses)),
+                });
+            }
+
+            shaped["workspaces"] = usage;
+        }
+
+        return shaped;
     }
 
     private static async Task<Dictionary<string, object?>> GrantAsync(

@@ -45,7 +45,7 @@ internal static class IntegrationGrantRules
     private static readonly string[] EntryFields =
         ["id", "enabled", "usage_limits", "rate_limits", "reset_usage", .. DefaultProviderChoice.Fields];
 
-    private static readonly string[] GlobalFields = ["enabled", "usage_limits", "rate_limits"];
+    private static readonly string[] GlobalFields = ["enabled", "usage_limits", "rate_limits", "reset_usage"];
 
     /// <summary>Reads the workspace entries; a workspace listed twice or an unknown field is a validation error.</summary>
     public static IReadOnlyList<GrantInput> ReadWorkspaces(JsonElement body)
@@ -106,7 +106,8 @@ internal static class IntegrationGrantRules
         }
 
         CatalogFields.RequireKnown(global, "global_workspace_access", GlobalFields);
-        return ReadGrant(global, IntegrationGrant.GlobalWorkspace, resetUsage: false);
+        // reset_usage here resets every workspace's counter under global access.
+        return ReadGrant(global, IntegrationGrant.GlobalWorkspace, LimitsInput.ResetUsage(global));
     }
 
     private static GrantInput ReadGrant(JsonElement item, string id, bool resetUsage)

@@ -217,12 +217,38 @@ internal sealed partial class IntegrationService(
                 given.ResetUsage, cancellationToken);
         }
 
+        // Global access counts per workspace: its reset_usage resets the counter of every workspace it serves.
+        if (global is { ResetUsage: true } &&
+            updated.Grants.FirstOrDefault(g => g.WorkspaceId == IntegrationGrant.GlobalWorkspace) is { } shared)
+        {
+            foreach (string workspace in await WorkspacesUnderGlobalAccessAsync(updated, cancellationToken))
+            {
+                await ledger.ConfigureAsync(
+                    BudgetOwner.ForIntegration(updated.Id, updated.Slug, workspace), shared.UsageLimits, resetUsage: true,
+                    cancellationToken);
+            }
+        }
+
         foreach (IntegrationGrant dropped in before.Where(b => updated.Grants.All(g => g.WorkspaceId != b.WorkspaceId)))
         {
             await ledger.RemoveAsync(BudgetOwner.ForIntegration(updated.Id, updated.Slug, dropped.WorkspaceId), cancellationToken);
         }
 
         return new IntegrationOutcome(updated, defaults.ToArray());
+    }
+
+    /// <summary>The workspaces served through global access rather than an entry of their own.</summary>
+    public async Task<IReadOnlyList<string>> WorkspacesUnderGlobalAccessAsync(
+        IntegrationRecord integration, CancellationToken cancellationToken)
+    {
+        if (integration.WorkspaceId is not null ||
+            !integration.Grants.Any(g => g.WorkspaceId == IntegrationGrant.GlobalWorkspace && g.Enabled))
+        {
+            return [];
+        }
+
+        Page<WorkspaceRecord> all = await store.ListWorkspacesAsync(null, null, 0, 100_000, cancellationToken);
+        return all.Items.Select(w => w.Id).Where(id => integration.Grants.All(g => g.WorkspaceId != id)).ToArray();
     }
 
     /// <summary>

@@ -252,6 +252,33 @@ public sealed class CatalogGatewayTests(GatewayFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Under_global_access_each_workspaces_usage_is_shown_and_reset_usage_resets_it()
+    {
+        string integration = await CatalogKit.CreateIntegrationAsync(fixture, "sk-global-" + Guid.NewGuid().ToString("n"));
+        await CatalogKit.SendAsync(fixture.Admin, HttpMethod.Put, $"/v1/integrations/{integration}/workspaces",
+            JsonNode.Parse("""{"global_workspace_access":{"enabled":true,"usage_limits":{"credit_limit":200,"type":"tokens"}}}"""));
+        string provider = await CatalogKit.CreateProviderAsync(fixture, integration);
+        using HttpClient client = await ClientAsync();
+        string body = Chat($"@{provider}/gpt-4o-mini", maxTokens: 150);
+        int prompt = BudgetKit.PromptTokensOf(Chat("gpt-4o-mini", maxTokens: 150));
+        fixture.Mock.Enqueue(MockScript.Json(200, BudgetKit.ChatAnswer(prompt, 150)).WithUsage(prompt, 150));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(body))).StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed,
+            (await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(body))).StatusCode);
+
+        long UsageOfDefault(JsonNode grants) => grants["global_workspace_access"]!["workspaces"]!.AsArray()
+            .First(w => w!["id"]!.GetValue<string>() == "default")!["usage_limits"]![0]!["current_usage"]!.GetValue<long>();
+        await WaitUntilAsync(async () => UsageOfDefault(await CatalogKit.SendAsync(
+            fixture.Admin, HttpMethod.Get, $"/v1/integrations/{integration}/workspaces")) == prompt + 150);
+
+        JsonNode reset = await CatalogKit.SendAsync(fixture.Admin, HttpMethod.Put, $"/v1/integrations/{integration}/workspaces",
+            JsonNode.Parse("""{"global_workspace_access":{"enabled":true,"reset_usage":true}}"""));
+
+        Assert.Equal(0, UsageOfDefault(reset));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", GatewayFixture.Json(body))).StatusCode);
+    }
+
+    [Fact]
     public async Task The_integrations_rate_limit_applies_to_every_provider_made_from_it()
     {
         var limits = new JsonObject

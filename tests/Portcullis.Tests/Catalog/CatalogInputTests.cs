@@ -137,7 +137,7 @@ public sealed class CatalogInputTests(GatewayFixture fixture) : IClassFixture<Ga
     [InlineData("models", """{"models":[{"slug":"gpt-4o","enabled":true},{"slug":"gpt-4o","enabled":false}]}""", "listed twice")]
     [InlineData("workspaces", """{"workspaces":[{"id":"default","enabled":false},{"id":"default","enabled":true}]}""", "listed twice")]
     [InlineData("workspaces", """{"workspaces":[{"id":"default","enabled":false,"usage_limit":null}]}""", "usage_limit")]
-    [InlineData("workspaces", """{"global_workspace_access":{"enabled":true,"reset_usage":true}}""", "reset_usage")]
+    [InlineData("workspaces", """{"global_workspace_access":{"enabled":true,"reset_usge":true}}""", "reset_usge")]
     public async Task An_entry_listed_twice_or_a_misspelt_entry_field_is_400_and_changes_nothing(
         string part, string body, string mentions)
     {
