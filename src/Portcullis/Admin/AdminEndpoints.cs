@@ -47,14 +47,12 @@ internal static class AdminEndpoints
         v1.MapProviders();
     }
 
-    private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
-
     private static async Task<IResult> CreateVirtualKey(
         HttpContext context, VirtualKeyService keys, WorkspaceAccess access, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         string workspace = await access.TargetWorkspaceAsync(actor, AdminJson.String(body, "workspace_id"), cancellationToken);
         if (AdminJson.String(body, "share_key_with") is { } sharedSlug &&
             await keys.GetAsync(sharedSlug, cancellationToken) is { } shared)
@@ -74,8 +72,8 @@ internal static class AdminEndpoints
         VirtualKeyRecord record = await keys.CreateAsync(ReadInput(body, workspace), cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage: false, cancellationToken);
-        await audit.RecordAsync(Actor(context).KeyId, "virtual_key.create", "virtual-key", record.Slug,
-            Changed(body), cancellationToken);
+        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "virtual_key.create", "virtual-key", record.Slug,
+            AdminJson.FieldsChanged(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
             ["success"] = true,
@@ -92,15 +90,15 @@ internal static class AdminEndpoints
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
         string? workspace = await access.ListScopeAsync(
-            Actor(context), RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
+            AdminAuthFilter.CallerOf(context), RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
         return Results.Json(await AdminJson.ListAsync(
             await store.ListVirtualKeysAsync(workspace, offset, limit, cancellationToken),
-            async r => AdminJson.VirtualKey(r, await BudgetsOf(r, ledger, cancellationToken))));
+            async r => AdminJson.VirtualKey(r, await LimitsView.StatusesOfAsync(r, ledger, cancellationToken))));
     }
 
     private static async Task<IResult> GetVirtualKey(
         string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        await VirtualKeyJsonAsync(await ReachableVirtualKeyAsync(Actor(context), slug, keys, cancellationToken), ledger,
+        await VirtualKeyJsonAsync(await ReachableVirtualKeyAsync(AdminAuthFilter.CallerOf(context), slug, keys, cancellationToken), ledger,
             cancellationToken);
 
     // A virtual key of a workspace the caller cannot reach answers exactly as an unknown slug.
@@ -121,14 +119,14 @@ internal static class AdminEndpoints
         string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        await ReachableVirtualKeyAsync(Actor(context), slug, keys, cancellationToken);
+        await ReachableVirtualKeyAsync(AdminAuthFilter.CallerOf(context), slug, keys, cancellationToken);
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         bool resetUsage = LimitsInput.ResetUsage(body);
         VirtualKeyRecord record = await keys.UpdateAsync(slug, ReadInput(body), cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage, cancellationToken);
         string action = AdminJson.Has(body, "key") ? "virtual_key.rotate" : "virtual_key.update";
-        await audit.RecordAsync(Actor(context).KeyId, action, "virtual-key", slug, Changed(body), cancellationToken);
+        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, action, "virtual-key", slug, AdminJson.FieldsChanged(body), cancellationToken);
         return await VirtualKeyJsonAsync(record, ledger, cancellationToken);
     }
 
@@ -137,7 +135,7 @@ internal static class AdminEndpoints
         AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        VirtualKeyRecord existing = await ReachableVirtualKeyAsync(Actor(context), slug, keys, cancellationToken);
+        VirtualKeyRecord existing = await ReachableVirtualKeyAsync(AdminAuthFilter.CallerOf(context), slug, keys, cancellationToken);
         if (!await keys.DeleteAsync(slug, cancellationToken))
         {
             throw AdminProblem.NotFound($"Virtual key '{slug}'");
@@ -147,7 +145,7 @@ internal static class AdminEndpoints
         await pricing.ReloadAsync(cancellationToken);
         await ledger.RemoveAsync(BudgetOwner.ForVirtualKey(existing.Id, existing.Slug), cancellationToken);
 
-        await audit.RecordAsync(Actor(context).KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
+        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
         return Results.Json(new { success = true, @object = "virtual-key", slug, deleted = true });
     }
 
@@ -169,7 +167,7 @@ internal static class AdminEndpoints
         {
             throw AdminProblem.Validation("scopes must name at least one scope.");
         }
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         RequireGrantable(actor, scopes);
         KeyBounds.RequireUnmetered(actor);
 
@@ -193,7 +191,7 @@ internal static class AdminEndpoints
             name, kind, scopes, AdminJson.String(body, "description"), workspace, expiresAt, cancellationToken,
             limits: (usageLimits, rateLimits), allowed: allowed);
         await ledger.ConfigureAsync(BudgetOwner.ForApiKey(record.Id), usageLimits, resetUsage: false, cancellationToken);
-        await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, Changed(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "api_key.create", "api-key", record.Id, AdminJson.FieldsChanged(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
             ["id"] = record.Id,
@@ -210,25 +208,25 @@ internal static class AdminEndpoints
         CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         string? workspace = await access.ListScopeAsync(
             actor, RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
         Page<ApiKeyRecord> page = await store.ListApiKeysAsync(
             workspace, workspaceTypesOnly: !actor.IsOrganisation, offset, limit, cancellationToken);
         return Results.Json(await AdminJson.ListAsync(page,
-            async r => AdminJson.ApiKey(r, await BudgetsOf(r, ledger, cancellationToken))));
+            async r => AdminJson.ApiKey(r, await LimitsView.StatusesOfAsync(r, ledger, cancellationToken))));
     }
 
     private static async Task<IResult> GetApiKey(
         string id, HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        await ApiKeyJsonAsync(await VisibleApiKeyAsync(Actor(context), id, store, cancellationToken), ledger,
+        await ApiKeyJsonAsync(await VisibleApiKeyAsync(AdminAuthFilter.CallerOf(context), id, store, cancellationToken), ledger,
             cancellationToken);
 
     private static async Task<IResult> UpdateApiKey(
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         await VisibleApiKeyAsync(actor, id, store, cancellationToken);
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         IReadOnlyList<UsageLimit>? usageLimits = LimitsInput.UsageLimits(body);
@@ -305,7 +303,7 @@ internal static class AdminEndpoints
         }
 
         await ledger.ConfigureAsync(BudgetOwner.ForApiKey(id), updated.UsageLimits, resetUsage, cancellationToken);
-        await audit.RecordAsync(actor.KeyId, "api_key.update", "api-key", id, Changed(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "api_key.update", "api-key", id, AdminJson.FieldsChanged(body), cancellationToken);
         return await ApiKeyJsonAsync(updated, ledger, cancellationToken);
     }
 
@@ -313,7 +311,7 @@ internal static class AdminEndpoints
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         if (id == actor.KeyId)
         {
             throw AdminProblem.Conflict("An API key cannot delete itself; use another admin key.");
@@ -342,20 +340,11 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> VirtualKeyJsonAsync(
         VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        Results.Json(AdminJson.VirtualKey(record, await BudgetsOf(record, ledger, cancellationToken)));
+        Results.Json(AdminJson.VirtualKey(record, await LimitsView.StatusesOfAsync(record, ledger, cancellationToken)));
 
     private static async Task<IResult> ApiKeyJsonAsync(
         ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        Results.Json(AdminJson.ApiKey(record, await BudgetsOf(record, ledger, cancellationToken)));
-
-    private static Task<BudgetStatus[]> BudgetsOf(
-        VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        LimitsView.StatusesAsync(
-            BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, ledger, cancellationToken);
-
-    private static Task<BudgetStatus[]> BudgetsOf(
-        ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        LimitsView.StatusesAsync(BudgetOwner.ForApiKey(record.Id), record.UsageLimits, ledger, cancellationToken);
+        Results.Json(AdminJson.ApiKey(record, await LimitsView.StatusesOfAsync(record, ledger, cancellationToken)));
 
     // A key may change or delete only keys whose every scope it holds itself.
     internal static void RequireOutranks(Caller actor, ApiKeyRecord target)
@@ -393,7 +382,7 @@ internal static class AdminEndpoints
         HttpContext context, IGatewayStore store, WorkspaceAccess access, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, Actor(context), access, cancellationToken);
+        RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, AdminAuthFilter.CallerOf(context), access, cancellationToken);
         return Results.Json(AdminJson.List(
             await store.ListRequestLogsAsync(filter, offset, limit, cancellationToken), AdminJson.RequestLog));
     }
@@ -440,7 +429,7 @@ internal static class AdminEndpoints
         }
 
         keys.Invalidate();
-        await audit.RecordAsync(Actor(context).KeyId, "vault.rotate_master_key", "master-key",
+        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "vault.rotate_master_key", "master-key",
             result.ActiveVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
             $"re-wrapped {result.Rewrapped}; retired [{string.Join(",", result.RetiredVersions)}]", cancellationToken);
         return Results.Json(new Dictionary<string, object?>
@@ -499,8 +488,4 @@ internal static class AdminEndpoints
 
         return scopes;
     }
-
-    // The names of the fields a change touched: enough to audit, never a value.
-    private static string Changed(JsonElement body) =>
-        "fields: " + string.Join(",", body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
 }

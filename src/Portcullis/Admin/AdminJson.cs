@@ -276,4 +276,8 @@ internal static class AdminJson
         ["total"] = page.Total,
         ["data"] = page.Items.Select(shape).ToArray(),
     };
+
+    /// <summary>The names of the fields a change touched, for the audit log: enough to audit, never a value.</summary>
+    public static string FieldsChanged(JsonElement body) =>
+        "fields: " + string.Join(",", body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
 }

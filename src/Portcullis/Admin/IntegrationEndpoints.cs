@@ -33,13 +33,11 @@ internal static class IntegrationEndpoints
         v1.MapPut("/integrations/{slug}/workspaces", SetWorkspaces).WithScope(Scopes.WorkspaceIntegrationsUpdate);
     }
 
-    private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
-
     private static async Task<IResult> Create(
         HttpContext context, IntegrationService integrations, AuditTrail audit, CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         IntegrationInput input = IntegrationInput.Read(body);
 
         // Without workspace_id an organisation key makes an organisation-level integration, a workspace key one of
@@ -52,7 +50,7 @@ internal static class IntegrationEndpoints
 
         IntegrationOutcome outcome = await integrations.CreateAsync(input, workspace, cancellationToken);
         IntegrationRecord record = outcome.Integration;
-        await audit.RecordAsync(actor.KeyId, "integration.create", "integration", record.Slug, Changed(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "integration.create", "integration", record.Slug, AdminJson.FieldsChanged(body), cancellationToken);
         await AuditDefaultsAsync(audit, actor, outcome, cancellationToken);
 
         // default_provider_slug: the provider made with it (null when none), so "@slug/model" works right away.
@@ -68,7 +66,7 @@ internal static class IntegrationEndpoints
     private static async Task<IResult> List(
         HttpContext context, IntegrationService integrations, CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         string type = (string?)context.Request.Query["type"] ?? "all";
         if (type is not ("all" or "workspace" or "organisation"))
         {
@@ -97,18 +95,18 @@ internal static class IntegrationEndpoints
     private static async Task<IResult> Get(
         string slug, HttpContext context, IntegrationService integrations, CancellationToken cancellationToken) =>
         Results.Json(CatalogJson.Integration(
-            await FindAsync(Actor(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
+            await FindAsync(AdminAuthFilter.CallerOf(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
 
     private static async Task<IResult> Update(
         string slug, HttpContext context, IntegrationService integrations, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         IntegrationRecord record = await integrations.UpdateAsync(slug, IntegrationInput.Read(body), cancellationToken);
         string action = AdminJson.Has(body, "key") ? "integration.rotate" : "integration.update";
-        await audit.RecordAsync(actor.KeyId, action, "integration", slug, Changed(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, action, "integration", slug, AdminJson.FieldsChanged(body), cancellationToken);
         return Results.Json(CatalogJson.Integration(record));
     }
 
@@ -117,7 +115,7 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, PricingCatalog pricing, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         IntegrationRecord record =
             await FindAsync(actor, slug, Scopes.OrganisationIntegrationsDelete, integrations, cancellationToken);
         bool cascade = string.Equals(context.Request.Query["cascade"], "true", StringComparison.OrdinalIgnoreCase);
@@ -135,14 +133,14 @@ internal static class IntegrationEndpoints
     private static async Task<IResult> GetModels(
         string slug, HttpContext context, IntegrationService integrations, CancellationToken cancellationToken) =>
         Results.Json(CatalogJson.Models(
-            await FindAsync(Actor(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
+            await FindAsync(AdminAuthFilter.CallerOf(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
 
     private static async Task<IResult> SetModels(
         string slug, HttpContext context, IntegrationService integrations, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         bool? allowAll = body.TryGetProperty("allow_all_models", out JsonElement a) && a.ValueKind != JsonValueKind.Null
             ? a.ValueKind is JsonValueKind.True or JsonValueKind.False
@@ -166,7 +164,7 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         IntegrationRecord current =
             await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         string[] slugs = ((string?)context.Request.Query["slugs"] ?? "")
@@ -201,7 +199,7 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, IUsageLedger ledger,
         CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         IntegrationRecord record =
             await FindAsync(actor, slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken);
 
@@ -225,7 +223,7 @@ internal static class IntegrationEndpoints
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         IReadOnlyList<IntegrationGrantRules.GrantInput> grants = IntegrationGrantRules.ReadWorkspaces(body);
         foreach (IntegrationGrantRules.GrantInput grant in grants)
@@ -317,8 +315,4 @@ internal static class IntegrationEndpoints
     // Whether a grant is on after the change: entries may leave enabled out and keep the stored value.
     private static string OnOff(IntegrationRecord record, string workspaceId) =>
         record.Grants.Any(g => g.WorkspaceId == workspaceId && g.Enabled) ? "on" : "off";
-
-    // The names of the fields a change touched: enough to audit, never a value.
-    private static string Changed(JsonElement body) =>
-        "fields: " + string.Join(",", body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
 }

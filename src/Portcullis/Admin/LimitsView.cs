@@ -98,4 +98,14 @@ internal static class LimitsView
             w.WriteNull(name);
         }
     }
+
+    /// <summary>The live state of a virtual key's (or provider's) budgets.</summary>
+    public static Task<BudgetStatus[]> StatusesOfAsync(
+        Storage.VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        StatusesAsync(BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, ledger, cancellationToken);
+
+    /// <summary>The live state of a gateway API key's budgets.</summary>
+    public static Task<BudgetStatus[]> StatusesOfAsync(
+        Storage.ApiKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
+        StatusesAsync(BudgetOwner.ForApiKey(record.Id), record.UsageLimits, ledger, cancellationToken);
 }

@@ -28,15 +28,13 @@ internal static class ProviderEndpoints
         v1.MapDelete("/providers/{slug}", Delete).WithScope(Scopes.ProvidersDelete);
     }
 
-    private static Caller Actor(HttpContext context) => (Caller)context.Items[AdminAuthFilter.CallerItem]!;
-
     private static async Task<IResult> Create(
         HttpContext context, ProviderService providers, IntegrationService integrations, IUsageLedger ledger,
         AuditTrail audit, CancellationToken cancellationToken)
     {
         // 1. Read and check every field, and find the integration the caller may use.
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         string workspace = (await CatalogWorkspaces.SelectAsync(
             context, actor, AdminJson.String(body, "workspace_id"), ApiKeyService.DefaultWorkspace))!;
         string integrationSlug = AdminJson.String(body, "integration_id")
@@ -56,7 +54,7 @@ internal static class ProviderEndpoints
         VirtualKeyRecord record = await providers.CreateAsync(integration, workspace, input, cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage: false, cancellationToken);
-        await audit.RecordAsync(actor.KeyId, "provider.create", "provider", record.Slug, Changed(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "provider.create", "provider", record.Slug, AdminJson.FieldsChanged(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
             ["id"] = record.Id,
@@ -69,7 +67,7 @@ internal static class ProviderEndpoints
         HttpContext context, IGatewayStore store, IUsageLedger ledger, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         string? workspace = (string?)context.Request.Query["workspace_id"];
         if (workspace is not null)
         {
@@ -85,13 +83,14 @@ internal static class ProviderEndpoints
         (int offset, int limit) = AdminJson.Paging(context.Request);
         var page = new Page<VirtualKeyRecord>(visible.Skip(offset).Take(limit).ToArray(), visible.Length);
         return Results.Json(await AdminJson.ListAsync(page, async r =>
-            CatalogJson.Provider(r, IntegrationSlugOf(r, slugs), await BudgetsOf(r, ledger, cancellationToken), time.GetUtcNow())));
+            CatalogJson.Provider(r, IntegrationSlugOf(r, slugs), await LimitsView.StatusesOfAsync(r, ledger, cancellationToken),
+                time.GetUtcNow())));
     }
 
     private static async Task<IResult> Get(
         string slug, HttpContext context, IGatewayStore store, IUsageLedger ledger, TimeProvider time,
         CancellationToken cancellationToken) =>
-        await ProviderJsonAsync(await FindAsync(Actor(context), slug, store, cancellationToken), store, ledger, time,
+        await ProviderJsonAsync(await FindAsync(AdminAuthFilter.CallerOf(context), slug, store, cancellationToken), store, ledger, time,
             cancellationToken);
 
     // Portkey's update fields: name, note, usage_limits, rate_limits, expires_at and reset_usage. What a provider is
@@ -101,7 +100,7 @@ internal static class ProviderEndpoints
         AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         VirtualKeyRecord existing = await FindAsync(actor, slug, store, cancellationToken);
         string? integrationSlug = existing.IntegrationId is { } integrationId
             ? (await store.GetIntegrationByIdAsync(integrationId, cancellationToken))?.Slug
@@ -130,7 +129,7 @@ internal static class ProviderEndpoints
         VirtualKeyRecord record = await keys.UpdateAsync(slug, input, cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage, cancellationToken);
-        await audit.RecordAsync(actor.KeyId, "provider.update", "provider", slug, Changed(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "provider.update", "provider", slug, AdminJson.FieldsChanged(body), cancellationToken);
         return await ProviderJsonAsync(record, store, ledger, time, cancellationToken);
     }
 
@@ -138,7 +137,7 @@ internal static class ProviderEndpoints
         string slug, HttpContext context, IGatewayStore store, VirtualKeyService keys, PricingCatalog pricing,
         IUsageLedger ledger, AuditTrail audit, CancellationToken cancellationToken)
     {
-        Caller actor = Actor(context);
+        Caller actor = AdminAuthFilter.CallerOf(context);
         VirtualKeyRecord existing = await FindAsync(actor, slug, store, cancellationToken);
         if (!await keys.DeleteAsync(slug, cancellationToken))
         {
@@ -181,7 +180,7 @@ internal static class ProviderEndpoints
             ? (await store.GetIntegrationByIdAsync(id, cancellationToken))?.Slug
             : null;
         return Results.Json(CatalogJson.Provider(
-            record, integrationSlug, await BudgetsOf(record, ledger, cancellationToken), time.GetUtcNow()));
+            record, integrationSlug, await LimitsView.StatusesOfAsync(record, ledger, cancellationToken), time.GetUtcNow()));
     }
 
     private static async Task<Dictionary<string, string>> IntegrationSlugsAsync(
@@ -190,13 +189,4 @@ internal static class ProviderEndpoints
 
     private static string? IntegrationSlugOf(VirtualKeyRecord record, Dictionary<string, string> slugs) =>
         record.IntegrationId is { } id && slugs.TryGetValue(id, out string? slug) ? slug : null;
-
-    private static Task<BudgetStatus[]> BudgetsOf(
-        VirtualKeyRecord record, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        LimitsView.StatusesAsync(
-            BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, ledger, cancellationToken);
-
-    // The names of the fields a change touched: enough to audit, never a value.
-    private static string Changed(JsonElement body) =>
-        "fields: " + string.Join(",", body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
 }
