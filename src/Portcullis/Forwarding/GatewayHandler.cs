@@ -248,7 +248,7 @@ internal sealed class GatewayHandler(
             }
 
             // 7. Forward and relay.
-            await ForwardAsync(context, upstreamRequest, dialects, facts, target, log, redactor, admission, capture);
+            await ForwardAsync(context, operation, upstreamRequest, dialects, facts, target, log, redactor, admission, capture);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -304,7 +304,8 @@ internal sealed class GatewayHandler(
     {
         // The upstream worked on it when it answered with a success status (even if the answer was cut afterwards), or
         // when the client left while it worked: such requests are never recorded as free.
-        bool produced = log.UpstreamAnswered || (log.UpstreamCalled && log.Outcome == "client_cancelled");
+        bool produced = AdmissionGate.IsMetered(operation) &&
+            (log.UpstreamAnswered || (log.UpstreamCalled && log.Outcome == "client_cancelled"));
         if (produced)
         {
             int? counted = admission.PromptTokens;
@@ -517,8 +518,8 @@ internal sealed class GatewayHandler(
     }
 
     private async Task ForwardAsync(
-        HttpContext context, HttpRequestMessage upstreamRequest, Dialects dialects, RequestBodyFacts facts, Target target,
-        RequestLogDraft log, SecretRedactor redactor, Admission admission, OutputCapture capture)
+        HttpContext context, string operation, HttpRequestMessage upstreamRequest, Dialects dialects, RequestBodyFacts facts,
+        Target target, RequestLogDraft log, SecretRedactor redactor, Admission admission, OutputCapture capture)
     {
         HttpResponse response = context.Response;
         CancellationToken aborted = context.RequestAborted;
@@ -667,16 +668,17 @@ internal sealed class GatewayHandler(
             }
 
             // A model listing through an integration drops the models it does not allow (those listed as disabled).
-            Catalog.IntegrationDetails? listFilter = log.Path == "/v1/models" ? target.VirtualKey?.Integration : null;
+            bool metered = AdmissionGate.IsMetered(operation);
+            Catalog.IntegrationDetails? listFilter = metered ? null : target.VirtualKey?.Integration;
             await RelayWholeAsync(
                 response, upstreamBody, upstreamResponse.Content.Headers.ContentLength, log, dialects.Answer, admission,
-                listFilter, aborted);
+                metered, listFilter, aborted);
         }
     }
 
     private async Task RelayWholeAsync(
         HttpResponse response, Stream upstreamBody, long? declaredLength, RequestLogDraft log, AnswerTranslation translation,
-        Admission admission, Catalog.IntegrationDetails? listFilter, CancellationToken aborted)
+        Admission admission, bool metered, Catalog.IntegrationDetails? listFilter, CancellationToken aborted)
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         long limit = options.MaxResponseBodyBytes;
@@ -755,12 +757,13 @@ internal sealed class GatewayHandler(
 
             // An answer without usage is counted now, while it is at hand. It is whole, so its tokens are known before
             // the headers go: the token rate limits settle now and the headers say what is really left.
-            if (log.Usage.CompletionTokens is null && log.Path == "/v1/embeddings")
+            //    A model listing produces no tokens: nothing is counted for it.
+            if (metered && log.Usage.CompletionTokens is null && log.Path == "/v1/embeddings")
             {
                 // Embeddings produce vectors, not tokens: OpenAI's usage has no completion count to miss.
                 log.Usage = log.Usage with { CompletionTokens = 0 };
             }
-            else if (log.Usage.CompletionTokens is null)
+            else if (metered && log.Usage.CompletionTokens is null)
             {
                 int completion = OutputCapture.EstimateCompletionTokens(log.Model, payload.Span);
                 log.Usage = log.Usage with { CompletionTokens = completion, Estimated = true };

@@ -20,12 +20,15 @@ internal sealed class AdmissionGate(
     IUsageLedger ledger, IRateLimitCounters rates, PricingCatalog pricing, GatewayOptions options, TimeProvider time,
     WorkspaceService workspaces)
 {
+    /// <summary>Whether an operation produces tokens that budgets and token limits count; a model listing does not.</summary>
+    public static bool IsMetered(string operation) => operation != "models";
+
     public async ValueTask<Admission> AdmitAsync(
         Caller caller, Target target, string operation, string? model, ReadOnlyMemory<byte> body,
         CancellationToken cancellationToken)
     {
         // Listing models costs nothing: only request rate limits apply to it.
-        bool metered = operation != "models";
+        bool metered = IsMetered(operation);
         // The request's workspace is its virtual key's, or the caller's own for pass-through (cached records).
         WorkspaceRecord? workspace = await workspaces.FindAsync(
             target.VirtualKey?.Record.WorkspaceId ?? caller.WorkspaceId, cancellationToken);

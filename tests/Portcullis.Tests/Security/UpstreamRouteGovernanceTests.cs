@@ -81,6 +81,25 @@ public sealed class UpstreamRouteGovernanceTests : IAsyncLifetime
         Assert.Equal(before, _gateway.Mock.Requests.Count);
     }
 
+    [Fact]
+    public async Task A_model_listing_counts_no_tokens_even_under_a_token_rate_limit()
+    {
+        string slug = await _gateway.CreateVirtualKeyAsync("sk-governed-" + Guid.NewGuid().ToString("n"));
+        string key = await CreateApiKeyAsync(new JsonObject
+        {
+            ["rate_limits"] = new JsonArray(new JsonObject { ["type"] = "tokens", ["unit"] = "rpm", ["value"] = 100_000 }),
+        });
+
+        using HttpResponseMessage listed = await SendAsync("models", key, slug, "");
+        JsonNode record = (await _gateway.WaitForLogsAsync(1))[0]!;
+
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Equal("/v1/models", record["path"]!.GetValue<string>());
+        Assert.Null(record["total_tokens"]);
+        Assert.False(record["tokens_estimated"]!.GetValue<bool>());
+        Assert.Equal("100000", listed.Headers.GetValues("x-ratelimit-remaining-tokens").Single());
+    }
+
     private async Task<string> CreateApiKeyAsync(JsonObject limits)
     {
         limits["name"] = "governed";
