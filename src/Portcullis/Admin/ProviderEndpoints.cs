@@ -36,7 +36,7 @@ internal static class ProviderEndpoints
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         Caller actor = AdminAuthFilter.CallerOf(context);
         string workspace = (await CatalogWorkspaces.SelectAsync(
-            context, actor, AdminJson.String(body, "workspace_id"), ApiKeyService.DefaultWorkspace))!;
+            context, actor, AdminJson.String(body, "workspace_id"), Workspaces.WorkspaceService.DefaultId))!;
         string integrationSlug = AdminJson.String(body, "integration_id")
             ?? throw AdminProblem.Validation("integration_id is required: the slug of the integration to use.");
         var input = new ProviderService.CreateInput(

@@ -18,8 +18,6 @@ internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, Ti
 
     private Task<FrozenDictionary<string, Caller>>? _byHash;
 
-    public const string DefaultWorkspace = "default";
-
     /// <summary>The transition period of a rotation when the request names none: one hour.</summary>
     public static readonly TimeSpan DefaultTransition = TimeSpan.FromHours(1);
 

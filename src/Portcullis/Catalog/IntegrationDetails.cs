@@ -11,6 +11,9 @@ internal sealed class IntegrationDetails
 {
     private readonly Dictionary<string, IntegrationModel> _models;
 
+    // Parsed once here, not on every request that names the model.
+    private readonly Dictionary<string, Uri> _hosts;
+
     public IntegrationDetails(IntegrationRecord integration, string workspaceId, IntegrationGrant? grant)
     {
         Id = integration.Id;
@@ -18,6 +21,11 @@ internal sealed class IntegrationDetails
         WorkspaceId = workspaceId;
         AllowAllModels = integration.AllowAllModels;
         _models = integration.Models.ToDictionary(m => m.Slug, StringComparer.Ordinal);
+        _hosts = integration.Models.Where(m => m.CustomHost is not null)
+            .ToDictionary(m => m.Slug, m => new Uri(m.CustomHost!), StringComparer.Ordinal);
+        EnabledModels = AllowAllModels
+            ? null
+            : _models.Values.Where(m => m.Enabled).Select(m => m.Slug).Order(StringComparer.Ordinal).ToArray();
         UsageLimits = grant?.UsageLimits ?? [];
         RateLimits = grant?.RateLimits ?? [];
     }
@@ -58,9 +66,7 @@ internal sealed class IntegrationDetails
         : Allows(alias) || (modelName is not null && Allows(modelName));
 
     /// <summary>The models a caller may name when the integration restricts them; null when it allows all.</summary>
-    public IReadOnlyList<string>? EnabledModels => AllowAllModels
-        ? null
-        : _models.Values.Where(m => m.Enabled).Select(m => m.Slug).Order(StringComparer.Ordinal).ToArray();
+    public IReadOnlyList<string>? EnabledModels { get; }
 
     /// <summary>
     /// The integration's own price of <paramref name="model"/>, with the output limit of the catalog's price
@@ -78,10 +84,7 @@ internal sealed class IntegrationDetails
     }
 
     /// <summary>The host that serves <paramref name="model"/> when the model sets its own; null otherwise.</summary>
-    public Uri? HostOf(string? model) =>
-        model is not null && _models.TryGetValue(model, out IntegrationModel? listed) && listed.CustomHost is { } host
-            ? new Uri(host)
-            : null;
+    public Uri? HostOf(string? model) => model is not null && _hosts.TryGetValue(model, out Uri? host) ? host : null;
 
     public override string ToString() => $"IntegrationDetails({Slug}, {WorkspaceId})";
 }

@@ -39,10 +39,7 @@ internal static class ApiKeyAllowList
         bool allowed = deployment is not null
             ? caller.AllowsModel(deployment.Alias) || (deployment.ModelName is { } name && caller.AllowsModel(name))
             : !string.IsNullOrEmpty(model) && caller.AllowsModel(model);
-        return allowed
-            ? null
-            : new GatewayError(412, "model_not_allowed_error", null,
-                $"Model {(string.IsNullOrEmpty(model) ? "(none)" : Shorten(model))} is not allowed for this API key");
+        return allowed ? null : Catalog.ModelAccess.NotAllowed(model, "API key");
     }
 
     private static string Shorten(string value) => value.Length > 100 ? value[..100] + "..." : value;

@@ -252,7 +252,7 @@ public static class GatewayHost
                 }
 
                 await apiKeys.CreateAsync("admin", "organisation-service", [Scopes.All], "Set by PORTCULLIS_ADMIN_KEY",
-                    ApiKeyService.DefaultWorkspace, null, cancellationToken, preset);
+                    Workspaces.WorkspaceService.DefaultId, null, cancellationToken, preset);
             }
 
             await store.TryInitializeSettingAsync(issued, "issued", cancellationToken);
@@ -267,7 +267,7 @@ public static class GatewayHost
         }
 
         (_, string key) = await apiKeys.CreateAsync("admin", "organisation-service", [Scopes.All],
-            "Generated on first start", ApiKeyService.DefaultWorkspace, null, cancellationToken);
+            "Generated on first start", Workspaces.WorkspaceService.DefaultId, null, cancellationToken);
         return key;
     }
 

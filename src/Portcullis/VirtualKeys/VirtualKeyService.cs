@@ -62,7 +62,7 @@ internal sealed class VirtualKeyService(
         }
 
         IReadOnlyDictionary<string, string>? headers = input.CustomHeaders is null ? null : CustomHeaderRules.Validate(input.CustomHeaders);
-        string workspace = input.WorkspaceId ?? ApiKeys.ApiKeyService.DefaultWorkspace;
+        string workspace = input.WorkspaceId ?? Workspaces.WorkspaceService.DefaultId;
         string id = Guid.CreateVersion7().ToString();
         DateTimeOffset now = time.GetUtcNow();
         var secrets = new List<SealedSecret>();

@@ -35,7 +35,7 @@ public sealed class ApiKeyRecognitionTests : IAsyncLifetime
     }
 
     private Task<(ApiKeyRecord Record, string Key)> CreateAsync(string? preset = null) => _keys.CreateAsync(
-        "app", "organisation-service", [Scopes.CompletionsWrite], null, ApiKeyService.DefaultWorkspace, null,
+        "app", "organisation-service", [Scopes.CompletionsWrite], null, Portcullis.Workspaces.WorkspaceService.DefaultId, null,
         CancellationToken.None, preset);
 
     [Fact]
