@@ -47,7 +47,8 @@ public sealed class BudgetEnforcementTests : IAsyncLifetime
         Assert.Contains(user["id"]!.GetValue<string>(), error["message"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Single(_gateway.Mock.Requests);
 
-        // The one call counted once at each level.
+        // The one call counted once at each level (settled behind its answer: waited for through its log record).
+        await _gateway.WaitForLogsAsync(2);
         JsonNode keyBudget = await BudgetKit.BudgetAsync(_gateway, slug);
         JsonNode userBudget = (await _gateway.Admin.GetFromJsonAsync<JsonNode>($"/v1/api-keys/{user["id"]}"))!["usage_limits"]!;
         Assert.Equal(0.02m, BudgetKit.Dollars(keyBudget["current_usage"]));
@@ -163,6 +164,7 @@ public sealed class BudgetEnforcementTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.PreconditionFailed, second.StatusCode);
         Assert.Contains("token budget", (await BudgetKit.ErrorOf(second))["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        await _gateway.WaitForLogsAsync(2);
         Assert.Equal(1500, (await BudgetKit.BudgetAsync(_gateway, slug))["current_usage"]!.GetValue<long>());
     }
 

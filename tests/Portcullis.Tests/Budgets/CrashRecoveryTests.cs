@@ -66,8 +66,11 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Stream stream = await response.Content.ReadAsStreamAsync();
         var buffer = new byte[8192];
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromSeconds(2.5))
+
+        // The progress note is written behind the stream: the kill waits until one is on disk, not for a fixed time.
+        while (watch.Elapsed < TimeSpan.FromSeconds(2.5) || !await ProgressNotedAsync())
         {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "no progress note was written within 30 s");
             _ = await stream.ReadAsync(buffer);
         }
 
@@ -83,6 +86,17 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             Money.ToDollars(CostCalculator.WorstCase(BudgetKit.MockPrice, prompt, 10)),
             Money.ToDollars(CostCalculator.WorstCase(BudgetKit.MockPrice, prompt, 200)));
         Assert.Equal(0, await ServeSandbox.StopAsync(again));
+    }
+
+    // Whether the gateway has noted a running stream's progress in the database yet (read-only, beside it).
+    private async Task<bool> ProgressNotedAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(_sandbox.DataDirectory, "portcullis.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using Microsoft.Data.Sqlite.SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM usage_reservations WHERE progress IS NOT NULL";
+        return (long)(await command.ExecuteScalarAsync())! > 0;
     }
 
     private Dictionary<string, string?> Environment => new()

@@ -99,7 +99,9 @@ public sealed class CrossWorkspaceTests : IAsyncLifetime
     public async Task Another_workspaces_object_answers_exactly_as_an_unknown_one_on_every_route_that_takes_an_id()
     {
         var failures = new List<string>();
-        foreach (AdminRouteTable.Route route in AdminRouteTable.All(_gateway).Where(r => Rows.ContainsKey(r.Key)))
+        AdminRouteTable.Route[] routes = AdminRouteTable.All(_gateway).Where(r => Rows.ContainsKey(r.Key)).ToArray();
+        Assert.Equal(Rows.Count, routes.Length);
+        foreach (AdminRouteTable.Route route in routes)
         {
             Row row = Rows[route.Key];
             (int status, string body) across = await CallAsync(route, row, _a);

@@ -50,6 +50,7 @@ public sealed class ScopeMatrixTests : IAsyncLifetime
         var withoutScope = new Dictionary<string, string>(StringComparer.Ordinal);
         var onlyScope = new Dictionary<string, string>(StringComparer.Ordinal);
         var failures = new List<string>();
+        Assert.NotEmpty(routes);
 
         foreach (AdminRouteTable.Route route in routes)
         {
@@ -87,8 +88,11 @@ public sealed class ScopeMatrixTests : IAsyncLifetime
         using HttpClient client = _gateway.NewClient(key);
         var failures = new List<string>();
 
-        foreach (AdminRouteTable.Route route in AdminRouteTable.All(_gateway)
-                     .Where(r => AdminRouteTable.DataPlane.Contains(r.Template) && r.Template != "/v1/health"))
+        AdminRouteTable.Route[] dataPlane = AdminRouteTable.All(_gateway)
+            .Where(r => AdminRouteTable.DataPlane.Contains(r.Template) && r.Template != "/v1/health")
+            .ToArray();
+        Assert.Equal(5, dataPlane.Length);
+        foreach (AdminRouteTable.Route route in dataPlane)
         {
             using var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Template);
             request.Headers.Add("x-portkey-virtual-key", slug);
