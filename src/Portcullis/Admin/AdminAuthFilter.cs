@@ -9,9 +9,6 @@ internal sealed class AdminAuthFilter(AdminScope required) : IEndpointFilter
 {
     public const string CallerItem = "portcullis.caller";
 
-    /// <summary>The key the filter authenticated for this admin call.</summary>
-    public static Caller CallerOf(HttpContext context) => (Caller)context.Items[CallerItem]!;
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         HttpContext http = context.HttpContext;

@@ -52,7 +52,7 @@ internal static class AdminEndpoints
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         string workspace = await access.TargetWorkspaceAsync(actor, AdminJson.String(body, "workspace_id"), cancellationToken);
         if (AdminJson.String(body, "share_key_with") is { } sharedSlug &&
             await keys.GetAsync(sharedSlug, cancellationToken) is { } shared)
@@ -72,7 +72,7 @@ internal static class AdminEndpoints
         VirtualKeyRecord record = await keys.CreateAsync(ReadInput(body, workspace), cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage: false, cancellationToken);
-        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "virtual_key.create", "virtual-key", record.Slug,
+        await audit.RecordAsync(context.Actor().KeyId, "virtual_key.create", "virtual-key", record.Slug,
             AdminJson.FieldsChanged(body), cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
@@ -90,7 +90,7 @@ internal static class AdminEndpoints
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
         string? workspace = await access.ListScopeAsync(
-            AdminAuthFilter.CallerOf(context), RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
+            context.Actor(), RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
         return Results.Json(await AdminJson.ListAsync(
             await store.ListVirtualKeysAsync(workspace, offset, limit, cancellationToken),
             async r => AdminJson.VirtualKey(r, await LimitsView.StatusesOfAsync(r, ledger, cancellationToken))));
@@ -98,7 +98,7 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> GetVirtualKey(
         string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        await VirtualKeyJsonAsync(await ReachableVirtualKeyAsync(AdminAuthFilter.CallerOf(context), slug, keys, cancellationToken), ledger,
+        await VirtualKeyJsonAsync(await ReachableVirtualKeyAsync(context.Actor(), slug, keys, cancellationToken), ledger,
             cancellationToken);
 
     // A virtual key of a workspace the caller cannot reach answers exactly as an unknown slug.
@@ -119,14 +119,14 @@ internal static class AdminEndpoints
         string slug, HttpContext context, VirtualKeyService keys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        await ReachableVirtualKeyAsync(AdminAuthFilter.CallerOf(context), slug, keys, cancellationToken);
+        await ReachableVirtualKeyAsync(context.Actor(), slug, keys, cancellationToken);
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         bool resetUsage = LimitsInput.ResetUsage(body);
         VirtualKeyRecord record = await keys.UpdateAsync(slug, ReadInput(body), cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForVirtualKey(record.Id, record.Slug), record.UsageLimits, resetUsage, cancellationToken);
         string action = AdminJson.Has(body, "key") ? "virtual_key.rotate" : "virtual_key.update";
-        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, action, "virtual-key", slug, AdminJson.FieldsChanged(body), cancellationToken);
+        await audit.RecordAsync(context.Actor().KeyId, action, "virtual-key", slug, AdminJson.FieldsChanged(body), cancellationToken);
         return await VirtualKeyJsonAsync(record, ledger, cancellationToken);
     }
 
@@ -135,7 +135,7 @@ internal static class AdminEndpoints
         AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        VirtualKeyRecord existing = await ReachableVirtualKeyAsync(AdminAuthFilter.CallerOf(context), slug, keys, cancellationToken);
+        VirtualKeyRecord existing = await ReachableVirtualKeyAsync(context.Actor(), slug, keys, cancellationToken);
         if (!await keys.DeleteAsync(slug, cancellationToken))
         {
             throw AdminProblem.NotFound($"Virtual key '{slug}'");
@@ -145,7 +145,7 @@ internal static class AdminEndpoints
         await pricing.ReloadAsync(cancellationToken);
         await ledger.RemoveAsync(BudgetOwner.ForVirtualKey(existing.Id, existing.Slug), cancellationToken);
 
-        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
+        await audit.RecordAsync(context.Actor().KeyId, "virtual_key.delete", "virtual-key", slug, null, cancellationToken);
         return Results.Json(new { success = true, @object = "virtual-key", slug, deleted = true });
     }
 
@@ -167,7 +167,7 @@ internal static class AdminEndpoints
         {
             throw AdminProblem.Validation("scopes must name at least one scope.");
         }
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         RequireGrantable(actor, scopes);
         KeyBounds.RequireUnmetered(actor);
 
@@ -208,7 +208,7 @@ internal static class AdminEndpoints
         CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         string? workspace = await access.ListScopeAsync(
             actor, RequestLogQuery.Value(context.Request, "workspace_id"), cancellationToken);
         Page<ApiKeyRecord> page = await store.ListApiKeysAsync(
@@ -219,14 +219,14 @@ internal static class AdminEndpoints
 
     private static async Task<IResult> GetApiKey(
         string id, HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken) =>
-        await ApiKeyJsonAsync(await VisibleApiKeyAsync(AdminAuthFilter.CallerOf(context), id, store, cancellationToken), ledger,
+        await ApiKeyJsonAsync(await VisibleApiKeyAsync(context.Actor(), id, store, cancellationToken), ledger,
             cancellationToken);
 
     private static async Task<IResult> UpdateApiKey(
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         await VisibleApiKeyAsync(actor, id, store, cancellationToken);
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
         IReadOnlyList<UsageLimit>? usageLimits = LimitsInput.UsageLimits(body);
@@ -311,7 +311,7 @@ internal static class AdminEndpoints
         string id, HttpContext context, IGatewayStore store, ApiKeyService apiKeys, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         if (id == actor.KeyId)
         {
             throw AdminProblem.Conflict("An API key cannot delete itself; use another admin key.");
@@ -382,7 +382,7 @@ internal static class AdminEndpoints
         HttpContext context, IGatewayStore store, WorkspaceAccess access, CancellationToken cancellationToken)
     {
         (int offset, int limit) = AdminJson.Paging(context.Request);
-        RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, AdminAuthFilter.CallerOf(context), access, cancellationToken);
+        RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, context.Actor(), access, cancellationToken);
         return Results.Json(AdminJson.List(
             await store.ListRequestLogsAsync(filter, offset, limit, cancellationToken), AdminJson.RequestLog));
     }
@@ -429,7 +429,7 @@ internal static class AdminEndpoints
         }
 
         keys.Invalidate();
-        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "vault.rotate_master_key", "master-key",
+        await audit.RecordAsync(context.Actor().KeyId, "vault.rotate_master_key", "master-key",
             result.ActiveVersion.ToString(System.Globalization.CultureInfo.InvariantCulture),
             $"re-wrapped {result.Rewrapped}; retired [{string.Join(",", result.RetiredVersions)}]", cancellationToken);
         return Results.Json(new Dictionary<string, object?>

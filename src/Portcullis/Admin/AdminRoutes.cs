@@ -11,4 +11,8 @@ internal static class AdminRoutes
         var required = new AdminScope(scope, organisationOnly);
         return builder.WithMetadata(required).AddEndpointFilter(new AdminAuthFilter(required));
     }
+
+    /// <summary>The key <see cref="AdminAuthFilter"/> authenticated for this admin call.</summary>
+    public static ApiKeys.Caller Actor(this HttpContext context) =>
+        (ApiKeys.Caller)context.Items[AdminAuthFilter.CallerItem]!;
 }

@@ -37,7 +37,7 @@ internal static class IntegrationEndpoints
         HttpContext context, IntegrationService integrations, AuditTrail audit, CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         IntegrationInput input = IntegrationInput.Read(body);
 
         // Without workspace_id an organisation key makes an organisation-level integration, a workspace key one of
@@ -50,7 +50,8 @@ internal static class IntegrationEndpoints
 
         IntegrationOutcome outcome = await integrations.CreateAsync(input, workspace, cancellationToken);
         IntegrationRecord record = outcome.Integration;
-        await audit.RecordAsync(actor.KeyId, "integration.create", "integration", record.Slug, AdminJson.FieldsChanged(body), cancellationToken);
+        await audit.RecordAsync(actor.KeyId, "integration.create", "integration", record.Slug, AdminJson.FieldsChanged(body),
+            cancellationToken);
         await AuditDefaultsAsync(audit, actor, outcome, cancellationToken);
 
         // default_provider_slug: the provider made with it (null when none), so "@slug/model" works right away.
@@ -66,7 +67,7 @@ internal static class IntegrationEndpoints
     private static async Task<IResult> List(
         HttpContext context, IntegrationService integrations, CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         string type = (string?)context.Request.Query["type"] ?? "all";
         if (type is not ("all" or "workspace" or "organisation"))
         {
@@ -95,14 +96,14 @@ internal static class IntegrationEndpoints
     private static async Task<IResult> Get(
         string slug, HttpContext context, IntegrationService integrations, CancellationToken cancellationToken) =>
         Results.Json(CatalogJson.Integration(
-            await FindAsync(AdminAuthFilter.CallerOf(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
+            await FindAsync(context.Actor(), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
 
     private static async Task<IResult> Update(
         string slug, HttpContext context, IntegrationService integrations, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         IntegrationRecord record = await integrations.UpdateAsync(slug, IntegrationInput.Read(body), cancellationToken);
         string action = AdminJson.Has(body, "key") ? "integration.rotate" : "integration.update";
@@ -115,7 +116,7 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, PricingCatalog pricing, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         IntegrationRecord record =
             await FindAsync(actor, slug, Scopes.OrganisationIntegrationsDelete, integrations, cancellationToken);
         bool cascade = string.Equals(context.Request.Query["cascade"], "true", StringComparison.OrdinalIgnoreCase);
@@ -133,14 +134,14 @@ internal static class IntegrationEndpoints
     private static async Task<IResult> GetModels(
         string slug, HttpContext context, IntegrationService integrations, CancellationToken cancellationToken) =>
         Results.Json(CatalogJson.Models(
-            await FindAsync(AdminAuthFilter.CallerOf(context), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
+            await FindAsync(context.Actor(), slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken)));
 
     private static async Task<IResult> SetModels(
         string slug, HttpContext context, IntegrationService integrations, AuditTrail audit,
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         bool? allowAll = body.TryGetProperty("allow_all_models", out JsonElement a) && a.ValueKind != JsonValueKind.Null
             ? a.ValueKind is JsonValueKind.True or JsonValueKind.False
@@ -164,7 +165,7 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         IntegrationRecord current =
             await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         string[] slugs = ((string?)context.Request.Query["slugs"] ?? "")
@@ -199,7 +200,7 @@ internal static class IntegrationEndpoints
         string slug, HttpContext context, IntegrationService integrations, IUsageLedger ledger,
         CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         IntegrationRecord record =
             await FindAsync(actor, slug, Scopes.OrganisationIntegrationsRead, integrations, cancellationToken);
 
@@ -223,7 +224,7 @@ internal static class IntegrationEndpoints
         CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         await FindAsync(actor, slug, Scopes.OrganisationIntegrationsUpdate, integrations, cancellationToken);
         IReadOnlyList<IntegrationGrantRules.GrantInput> grants = IntegrationGrantRules.ReadWorkspaces(body);
         foreach (IntegrationGrantRules.GrantInput grant in grants)

@@ -40,7 +40,7 @@ internal static class PricingEndpoints
             throw AdminProblem.Validation($"model {problem}.");
         }
 
-        Caller caller = AdminAuthFilter.CallerOf(context);
+        Caller caller = context.Actor();
         await RequireReachableAsync(caller, slug, store, cancellationToken);
 
         // A workspace key sees the organisation's prices (they apply to it) and its own workspace's keys' prices.
@@ -87,7 +87,7 @@ internal static class PricingEndpoints
 
         string model = RequireModel(AdminJson.String(body, "model"));
         string? slug = AdminJson.String(body, "virtual_key");
-        RequireOrganisationFor(AdminAuthFilter.CallerOf(context), slug);
+        RequireOrganisationFor(context.Actor(), slug);
         if (slug is { Length: 0 })
         {
             throw AdminProblem.Validation(
@@ -107,14 +107,14 @@ internal static class PricingEndpoints
         int? maxOutput = MaxOutputTokens(body);
 
         // 2. Store it; the catalog swaps the new table in before answering, so the next request pays the new price.
-        await RequireReachableAsync(AdminAuthFilter.CallerOf(context), slug, store, cancellationToken);
+        await RequireReachableAsync(context.Actor(), slug, store, cancellationToken);
 
         var price = new ModelPrice(Money.PerMillionToPerToken(input), Money.PerMillionToPerToken(cached),
             Money.PerMillionToPerToken(output), maxOutput);
         PriceEntry entry = await pricing.SetAsync(slug, model, price, cancellationToken)
             ?? throw AdminProblem.NotFound($"Virtual key '{slug}'");
 
-        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "pricing.set", "model-price", Target(slug, entry.Model),
+        await audit.RecordAsync(context.Actor().KeyId, "pricing.set", "model-price", Target(slug, entry.Model),
             "fields: " + string.Join(",", body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)),
             cancellationToken);
         return Results.Json(Shape(entry));
@@ -126,8 +126,8 @@ internal static class PricingEndpoints
     {
         string model = RequireModel(Query(context.Request, "model"));
         string? slug = Query(context.Request, "virtual_key");
-        RequireOrganisationFor(AdminAuthFilter.CallerOf(context), slug);
-        await RequireReachableAsync(AdminAuthFilter.CallerOf(context), slug, store, cancellationToken);
+        RequireOrganisationFor(context.Actor(), slug);
+        await RequireReachableAsync(context.Actor(), slug, store, cancellationToken);
         if (!await pricing.RemoveAsync(slug, model, cancellationToken))
         {
             throw AdminProblem.NotFound(slug is null
@@ -137,7 +137,7 @@ internal static class PricingEndpoints
 
         string name = model.ToLowerInvariant();
         await audit.RecordAsync(
-            AdminAuthFilter.CallerOf(context).KeyId, "pricing.delete", "model-price", Target(slug, name), null, cancellationToken);
+            context.Actor().KeyId, "pricing.delete", "model-price", Target(slug, name), null, cancellationToken);
         return Results.Json(new Dictionary<string, object?>
         {
             ["success"] = true,

@@ -34,7 +34,7 @@ internal static class ProviderEndpoints
     {
         // 1. Read and check every field, and find the integration the caller may use.
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         string workspace = (await CatalogWorkspaces.SelectAsync(
             context, actor, AdminJson.String(body, "workspace_id"), Workspaces.WorkspaceService.DefaultId))!;
         string integrationSlug = AdminJson.String(body, "integration_id")
@@ -67,7 +67,7 @@ internal static class ProviderEndpoints
         HttpContext context, IGatewayStore store, IUsageLedger ledger, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         string? workspace = (string?)context.Request.Query["workspace_id"];
         if (workspace is not null)
         {
@@ -90,7 +90,7 @@ internal static class ProviderEndpoints
     private static async Task<IResult> Get(
         string slug, HttpContext context, IGatewayStore store, IUsageLedger ledger, TimeProvider time,
         CancellationToken cancellationToken) =>
-        await ProviderJsonAsync(await FindAsync(AdminAuthFilter.CallerOf(context), slug, store, cancellationToken), store, ledger, time,
+        await ProviderJsonAsync(await FindAsync(context.Actor(), slug, store, cancellationToken), store, ledger, time,
             cancellationToken);
 
     // Portkey's update fields: name, note, usage_limits, rate_limits, expires_at and reset_usage. What a provider is
@@ -100,7 +100,7 @@ internal static class ProviderEndpoints
         AuditTrail audit, TimeProvider time, CancellationToken cancellationToken)
     {
         JsonElement body = await AdminJson.ReadObjectAsync(context.Request, cancellationToken);
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         VirtualKeyRecord existing = await FindAsync(actor, slug, store, cancellationToken);
         string? integrationSlug = existing.IntegrationId is { } integrationId
             ? (await store.GetIntegrationByIdAsync(integrationId, cancellationToken))?.Slug
@@ -137,7 +137,7 @@ internal static class ProviderEndpoints
         string slug, HttpContext context, IGatewayStore store, VirtualKeyService keys, PricingCatalog pricing,
         IUsageLedger ledger, AuditTrail audit, CancellationToken cancellationToken)
     {
-        Caller actor = AdminAuthFilter.CallerOf(context);
+        Caller actor = context.Actor();
         VirtualKeyRecord existing = await FindAsync(actor, slug, store, cancellationToken);
         if (!await keys.DeleteAsync(slug, cancellationToken))
         {

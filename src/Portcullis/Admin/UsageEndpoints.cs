@@ -40,7 +40,7 @@ internal static class UsageEndpoints
         }
 
         // 2. The window: a missing end is now, a missing start is 30 days before the end.
-        var caller = AdminAuthFilter.CallerOf(context);
+        var caller = context.Actor();
         RequestLogFilter filter = await RequestLogQuery.ReadScopedAsync(context.Request, caller, access, cancellationToken);
         DateTimeOffset to = (filter.To ?? time.GetUtcNow()).ToUniversalTime();
         DateTimeOffset from = (filter.From ?? to - DefaultWindow).ToUniversalTime();

@@ -49,7 +49,7 @@ internal static class WorkspaceEndpoints
         WorkspaceRecord record = await workspaces.CreateAsync(draft, cancellationToken);
         await ledger.ConfigureAsync(
             BudgetOwner.ForWorkspace(record.Id), record.UsageLimits, resetUsage: false, cancellationToken);
-        await audit.RecordAsync(AdminAuthFilter.CallerOf(context).KeyId, "workspace.create", "workspace", record.Id, AdminJson.FieldsChanged(body),
+        await audit.RecordAsync(context.Actor().KeyId, "workspace.create", "workspace", record.Id, AdminJson.FieldsChanged(body),
             cancellationToken);
         return Results.Json(await ShapeAsync(record, ledger, cancellationToken));
     }
@@ -57,7 +57,7 @@ internal static class WorkspaceEndpoints
     private static async Task<IResult> List(
         HttpContext context, IGatewayStore store, IUsageLedger ledger, CancellationToken cancellationToken)
     {
-        Caller caller = AdminAuthFilter.CallerOf(context);
+        Caller caller = context.Actor();
         (int offset, int limit) = AdminJson.Paging(context.Request);
         string? name = RequestLogQuery.Value(context.Request, "name");
         Page<WorkspaceRecord> page = await store.ListWorkspacesAsync(
@@ -68,14 +68,14 @@ internal static class WorkspaceEndpoints
     private static async Task<IResult> Get(
         string workspaceId, HttpContext context, WorkspaceService workspaces, IUsageLedger ledger,
         CancellationToken cancellationToken) =>
-        Results.Json(await ShapeAsync(await ReachableAsync(AdminAuthFilter.CallerOf(context), workspaceId, workspaces, cancellationToken),
+        Results.Json(await ShapeAsync(await ReachableAsync(context.Actor(), workspaceId, workspaces, cancellationToken),
             ledger, cancellationToken));
 
     private static async Task<IResult> Update(
         string workspaceId, HttpContext context, WorkspaceService workspaces, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller caller = AdminAuthFilter.CallerOf(context);
+        Caller caller = context.Actor();
         await ReachableAsync(caller, workspaceId, workspaces, cancellationToken);
 
         // 1. Every field is read and checked before anything changes.
@@ -124,7 +124,7 @@ internal static class WorkspaceEndpoints
         ApiKeyService apiKeys, PricingCatalog pricing, IUsageLedger ledger, AuditTrail audit,
         CancellationToken cancellationToken)
     {
-        Caller caller = AdminAuthFilter.CallerOf(context);
+        Caller caller = context.Actor();
         // ?force=true, or {"force": true} in the body as Portkey's SDKs send it.
         bool? bodyForce = null;
         if (context.Request.ContentLength is > 0)

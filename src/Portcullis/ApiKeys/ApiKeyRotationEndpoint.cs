@@ -31,7 +31,7 @@ internal static class ApiKeyRotationEndpoint
         }
 
         // 2. Rotate, refusing a key the caller cannot see (as if unknown) or does not outrank.
-        var actor = AdminAuthFilter.CallerOf(context);
+        var actor = context.Actor();
         (ApiKeyRecord record, string key) = await apiKeys.RotateAsync(id, transition, current =>
         {
             if (!Workspaces.WorkspaceAccess.CanSee(actor, current))

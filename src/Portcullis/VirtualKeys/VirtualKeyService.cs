@@ -303,11 +303,8 @@ internal sealed class VirtualKeyService(
         AzureConfig? azure = record.Provider == AzureConfig.ProviderId && record.ProviderConfig is not null
             ? JsonSerializer.Deserialize<AzureConfig>(record.ProviderConfig)
             : null;
-        Uri baseUrl = record.CustomHost is not null
-            ? new Uri(record.CustomHost)
-            : azure?.ResourceName is { } resource
-                ? new Uri($"https://{resource}.openai.azure.com")
-                : providers.BaseUrlOf(record.Provider) ?? throw new InvalidOperationException("A stored key has no base URL.");
+        Uri baseUrl = BaseUrlOf(record.CustomHost, azure, record.Provider)
+            ?? throw new InvalidOperationException("A stored key has no base URL.");
         return new ResolvedVirtualKey(record, baseUrl, key, headers, azure);
     }
 
@@ -327,11 +324,7 @@ internal sealed class VirtualKeyService(
         SealedSecret? headers = integration.CustomHeadersSecretId is null
             ? null
             : await store.GetSecretAsync(integration.CustomHeadersSecretId, cancellationToken);
-        Uri? baseUrl = integration.CustomHost is not null
-            ? new Uri(integration.CustomHost)
-            : integration.Azure?.ResourceName is { } resource
-                ? new Uri($"https://{resource}.openai.azure.com")
-                : providers.BaseUrlOf(integration.AiProviderId);
+        Uri? baseUrl = BaseUrlOf(integration.CustomHost, integration.Azure, integration.AiProviderId);
         if (baseUrl is null)
         {
             return null;
@@ -341,6 +334,12 @@ internal sealed class VirtualKeyService(
             integration, record.WorkspaceId, Catalog.IntegrationAccess.GrantFor(integration, record.WorkspaceId));
         return new ResolvedVirtualKey(record, baseUrl, key, headers, integration.Azure, details);
     }
+
+    // Where a key's requests go: its custom host, else its Azure resource, else the provider's own base URL.
+    private Uri? BaseUrlOf(string? customHost, AzureConfig? azure, string provider) =>
+        customHost is not null ? new Uri(customHost)
+        : azure?.ResourceName is { } resource ? new Uri($"https://{resource}.openai.azure.com")
+        : providers.BaseUrlOf(provider);
 
     private static string RequireName(string? name) => AdminJson.Name(name);
 
