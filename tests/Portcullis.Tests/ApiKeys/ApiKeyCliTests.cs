@@ -102,9 +102,5 @@ public sealed class ApiKeyCliTests(GatewayFixture fixture) : IClassFixture<Gatew
         return response.StatusCode;
     }
 
-    private Task<CliResult> Cli(string[] args) => PortcullisProcess.RunAsync(args, new Dictionary<string, string?>
-    {
-        ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-        ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-    });
+    private Task<CliResult> Cli(string[] args) => fixture.RunCliAsync(args);
 }

@@ -75,18 +75,6 @@ public sealed class CatalogCliTests(GatewayFixture fixture) : IClassFixture<Gate
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await fixture.Admin.GetAsync("/v1/providers/cli-none")).StatusCode);
     }
 
-    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null)
-    {
-        var merged = new Dictionary<string, string?>
-        {
-            ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-            ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-        };
-        foreach ((string name, string? value) in environment ?? [])
-        {
-            merged[name] = value;
-        }
-
-        return PortcullisProcess.RunAsync(args, merged, standardInput: null);
-    }
+    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null) =>
+        fixture.RunCliAsync(args, environment);
 }

@@ -397,20 +397,8 @@ public sealed class CliLimitsTests(GatewayFixture fixture) : IClassFixture<Gatew
 
     private async Task<JsonNode> ApiKeyAsync(string id) => (await fixture.Admin.GetFromJsonAsync<JsonNode>($"/v1/api-keys/{id}"))!;
 
-    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null)
-    {
-        var merged = new Dictionary<string, string?>
-        {
-            ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-            ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-        };
-        foreach ((string name, string? value) in environment ?? [])
-        {
-            merged[name] = value;
-        }
-
-        return PortcullisProcess.RunAsync(args, merged);
-    }
+    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null) =>
+        fixture.RunCliAsync(args, environment);
 
     private static string NewProviderKey() => "sk-limits-" + Guid.NewGuid().ToString("n");
 }

@@ -311,20 +311,8 @@ public sealed partial class CliTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Contains("frobnicate", result.Output, StringComparison.Ordinal);
     }
 
-    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null, string? standardInput = null)
-    {
-        var merged = new Dictionary<string, string?>
-        {
-            ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-            ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-        };
-        foreach ((string name, string? value) in environment ?? [])
-        {
-            merged[name] = value;
-        }
-
-        return PortcullisProcess.RunAsync(args, merged, standardInput);
-    }
+    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null, string? standardInput = null) =>
+        fixture.RunCliAsync(args, environment, standardInput);
 
     private async Task<JsonNode> GetVirtualKeyAsync(string slug)
     {

@@ -138,6 +138,26 @@ public sealed class GatewayFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Runs the real <c>portcullis</c> program against this gateway with its admin key, plus
+    /// <paramref name="environment"/> (which may override either).
+    /// </summary>
+    public Task<Cli.CliResult> RunCliAsync(
+        string[] args, IReadOnlyDictionary<string, string?>? environment = null, string? standardInput = null)
+    {
+        var merged = new Dictionary<string, string?>
+        {
+            ["PORTCULLIS_URL"] = BaseUrl.ToString(),
+            ["PORTCULLIS_ADMIN_KEY"] = AdminKeyValue,
+        };
+        foreach ((string name, string? value) in environment ?? new Dictionary<string, string?>())
+        {
+            merged[name] = value;
+        }
+
+        return Cli.PortcullisProcess.RunAsync(args, merged, standardInput);
+    }
+
     public static HttpContent Json(string json) => new StringContent(json, MediaTypeHeaderValue.Parse("application/json"));
 
     public async Task DisposeAsync()

@@ -89,9 +89,5 @@ public sealed class PricingCliTests(GatewayFixture fixture) : IClassFixture<Gate
         Assert.Contains("must not be negative", result.StandardError, StringComparison.Ordinal);
     }
 
-    private Task<CliResult> Cli(string[] args) => PortcullisProcess.RunAsync(args, new Dictionary<string, string?>
-    {
-        ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-        ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-    });
+    private Task<CliResult> Cli(string[] args) => fixture.RunCliAsync(args);
 }

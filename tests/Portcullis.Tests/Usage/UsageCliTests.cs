@@ -118,9 +118,5 @@ public sealed class UsageCliTests(GatewayFixture fixture) : IClassFixture<Gatewa
     private Task InsertAsync(params RequestLogRecord[] records) =>
         fixture.Gateway.App.Services.GetRequiredService<IGatewayStore>().InsertRequestLogsAsync(records, CancellationToken.None);
 
-    private Task<CliResult> Cli(string[] args) => PortcullisProcess.RunAsync(args, new Dictionary<string, string?>
-    {
-        ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-        ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-    });
+    private Task<CliResult> Cli(string[] args) => fixture.RunCliAsync(args);
 }

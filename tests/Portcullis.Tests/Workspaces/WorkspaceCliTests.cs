@@ -44,18 +44,6 @@ public sealed class WorkspaceCliTests(GatewayFixture fixture) : IClassFixture<Ga
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Admin.GetAsync($"/v1/virtual-keys/{slug}")).StatusCode);
     }
 
-    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null)
-    {
-        var merged = new Dictionary<string, string?>
-        {
-            ["PORTCULLIS_URL"] = fixture.BaseUrl.ToString(),
-            ["PORTCULLIS_ADMIN_KEY"] = GatewayFixture.AdminKeyValue,
-        };
-        foreach ((string name, string? value) in environment ?? [])
-        {
-            merged[name] = value;
-        }
-
-        return PortcullisProcess.RunAsync(args, merged);
-    }
+    private Task<CliResult> Cli(string[] args, Dictionary<string, string?>? environment = null) =>
+        fixture.RunCliAsync(args, environment);
 }
