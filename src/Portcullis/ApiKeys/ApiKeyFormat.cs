@@ -8,7 +8,7 @@ namespace Portcullis.ApiKeys;
 /// <summary>
 /// The shape of a gateway API key: <c>pcl_</c>, a 16-character public id, <c>_</c>, a 32-character random secret
 /// (190 bits) and a 6-character checksum, all in base62, 59 characters in all. The public id finds the stored key in
-/// one indexed lookup; the checksum (CRC-32 of everything before it) lets a mistyped or made-up key be refused before
+/// one indexed lookup; the checksum (CRC-32 of everything before it) lets a mistyped or malformed key be refused before
 /// anything is looked up. Underscores keep the whole key one word for double-click selection and for secret scanners.
 /// </summary>
 internal static class ApiKeyFormat

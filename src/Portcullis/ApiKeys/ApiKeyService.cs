@@ -9,7 +9,7 @@ namespace Portcullis.ApiKeys;
 /// Issues gateway API keys and recognises them. A key of the current format (<see cref="ApiKeyFormat"/>) is checked
 /// for shape and checksum, found by its public id (cached) and compared by keyed hash in constant time. Any other
 /// string (the operator's own admin key, keys of the earlier format) is recognised only through an in-memory map of
-/// hashes, so a malformed or made-up key never costs a database lookup. Caches are dropped on every change, so a
+/// hashes, so a malformed key never costs a database lookup. Caches are dropped on every change, so a
 /// revoked key stops working at once on this instance.
 /// </summary>
 internal sealed class ApiKeyService(IGatewayStore store, ApiKeyHasher hasher, TimeProvider time)
